@@ -1,0 +1,586 @@
+/*
+ * config.c - this file parses rauditd.conf into a struct config through one
+ * table of keys (name, type, range, field, default, reloadable), so the
+ * parser, the printer, the reload logic and the documentation test all read
+ * the same list.
+ */
+#include "build_config.h"
+
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef RAUDITD_SPOOL_DIR
+#define RAUDITD_SPOOL_DIR "/var/log/rauditd"
+#endif
+#ifndef RAUDITD_RUN_DIR
+#define RAUDITD_RUN_DIR "/run/rauditd"
+#endif
+
+/* A config file larger than this is not a config file. */
+#define CONFIG_FILE_MAX		(1024 * 1024)
+
+enum key_type {
+	KT_PATH,	/* absolute path */
+	KT_SIZE,	/* bytes with optional K/M/G suffix (powers of 1024) */
+	KT_UINT,	/* decimal unsigned */
+	KT_INT,		/* decimal signed */
+	KT_BOOL,	/* yes/no */
+	KT_ENUM,	/* one of names[] */
+	KT_KERNEL,	/* "keep" or a decimal unsigned */
+	KT_NAME,	/* short identifier (group name), may be empty */
+};
+
+struct key {
+	const char	*name;
+	enum key_type	 type;
+	size_t		 offset;
+	int64_t		 min, max;
+	const char	*const *names;	/* KT_ENUM */
+	bool		 reloadable;
+	bool		 pow2;		/* KT_SIZE: must be a power of two */
+};
+
+static const char *const flush_names[] = { "none", "incremental", "data", "sync", NULL };
+static const char *const enable_names[] = { "keep", "yes", NULL };
+static const char *const format_names[] = { "raw", "enriched", NULL };
+
+#define OFF(f)	offsetof(struct config, f)
+#define KiB	(1024LL)
+#define MiB	(1024LL * 1024)
+#define GiB	(1024LL * 1024 * 1024)
+
+static const struct key keys[] = {
+	{ "spool_dir",		KT_PATH,   OFF(spool_dir),	0, 0, NULL, false, false },
+	{ "run_dir",		KT_PATH,   OFF(run_dir),	0, 0, NULL, false, false },
+	{ "segment_size",	KT_SIZE,   OFF(segment_size),	64 * KiB, 64 * GiB, NULL, true, false },
+	{ "num_segments",	KT_UINT,   OFF(num_segments),	0, 1000000, NULL, true, false },
+	{ "max_spool_size",	KT_SIZE,   OFF(max_spool_size),	0, 1024 * GiB, NULL, true, false },
+	{ "ring_size",		KT_SIZE,   OFF(ring_size),	64 * KiB, 16 * GiB, NULL, false, true },
+	{ "rcvbuf",		KT_SIZE,   OFF(rcvbuf),		64 * KiB, 2 * GiB - 1, NULL, false, false },
+	{ "flush",		KT_ENUM,   OFF(flush),		0, 0, flush_names, true, false },
+	{ "freq",		KT_UINT,   OFF(freq),		1, 1000000, NULL, true, false },
+	{ "batch_size",		KT_SIZE,   OFF(batch_size),	16 * KiB, 64 * MiB, NULL, false, false },
+	{ "enable",		KT_ENUM,   OFF(enable),		0, 0, enable_names, false, false },
+	{ "exclude_self",	KT_BOOL,   OFF(exclude_self),	0, 0, NULL, false, false },
+	{ "log_format",		KT_ENUM,   OFF(log_format),	0, 0, format_names, true, false },
+	{ "drain_timeout",	KT_UINT,   OFF(drain_timeout),	0, 3600, NULL, true, false },
+	{ "backlog_limit",	KT_KERNEL, OFF(backlog_limit),	0, UINT32_MAX - 1, NULL, false, false },
+	{ "backlog_wait_time",	KT_KERNEL, OFF(backlog_wait_time), 0, 600000, NULL, false, false },
+	{ "rate_limit",		KT_KERNEL, OFF(rate_limit),	0, UINT32_MAX - 1, NULL, false, false },
+	{ "failure",		KT_KERNEL, OFF(failure),	0, 1, NULL, false, false },
+	{ "restore_kernel",	KT_BOOL,   OFF(restore_kernel),	0, 0, NULL, false, false },
+	{ "monitor_interval",	KT_UINT,   OFF(monitor_interval_ms), 100, 60000, NULL, true, false },
+	{ "priority_boost",	KT_INT,    OFF(priority_boost),	0, 20, NULL, false, false },
+	{ "lock_ring",		KT_BOOL,   OFF(lock_ring),	0, 0, NULL, false, false },
+	{ "retry_interval",	KT_UINT,   OFF(retry_interval_ms), 10, 60000, NULL, true, false },
+	{ "control_group",	KT_NAME,   OFF(control_group),	0, 0, NULL, true, false },
+	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, false },
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->spool_dir, sizeof(c->spool_dir), "%s", RAUDITD_SPOOL_DIR);
+	snprintf(c->run_dir, sizeof(c->run_dir), "%s", RAUDITD_RUN_DIR);
+	c->segment_size = 64 * MiB;
+	c->num_segments = 16;
+	c->max_spool_size = 0;
+	/* 64 MiB holds about 250k typical records: tens of seconds of a stall. */
+	c->ring_size = 64 * MiB;
+	/*
+	 * The socket buffer is a limit, not an allocation; it is the only
+	 * buffer that still works while rauditd itself is stopped. 1 GiB rode
+	 * out a 5 s SIGSTOP at 10k events/s with nothing lost.
+	 */
+	c->rcvbuf = 1 * GiB;
+	c->flush = CONFIG_FLUSH_INCREMENTAL;
+	c->freq = 1000;
+	c->batch_size = 256 * KiB;
+	c->enable = CONFIG_ENABLE_KEEP;
+	c->exclude_self = true;
+	c->log_format = CONFIG_FORMAT_RAW;
+	c->drain_timeout = 10;
+	c->backlog_limit = CONFIG_KERNEL_KEEP;
+	c->backlog_wait_time = CONFIG_KERNEL_KEEP;
+	c->rate_limit = CONFIG_KERNEL_KEEP;
+	c->failure = CONFIG_KERNEL_KEEP;
+	c->restore_kernel = true;
+	c->monitor_interval_ms = 1000;
+	c->priority_boost = 4;
+	c->lock_ring = false;
+	c->retry_interval_ms = 1000;
+	c->control_group[0] = '\0';
+	c->stats_interval = 5;
+}
+
+size_t
+config_key_count(void)
+{
+	return NKEYS;
+}
+
+const char *
+config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+static void
+seterr(char *err, size_t errlen, const char *name, unsigned line,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err == NULL || errlen == 0)
+		return;
+	n = snprintf(err, errlen, "%s:%u: ", name, line);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static const struct key *
+find_key(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Parse an unsigned decimal; rejects signs, empty strings and overflow. */
+static int
+parse_u64(const char *s, uint64_t *out, const char **end)
+{
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	while (isdigit((unsigned char)*s)) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+		s++;
+	}
+	*out = v;
+	*end = s;
+	return 0;
+}
+
+static int
+parse_value(const struct key *k, struct config *c, const char *v,
+    char *msg, size_t msglen)
+{
+	char *field = (char *)c + k->offset;
+	const char *end;
+	uint64_t u;
+	int rc;
+
+	switch (k->type) {
+	case KT_PATH:
+		if (v[0] != '/') {
+			snprintf(msg, msglen, "%s must be an absolute path, got \"%s\"", k->name, v);
+			return -EINVAL;
+		}
+		if (strlen(v) >= PATH_MAX - 32) {
+			snprintf(msg, msglen, "%s: path too long", k->name);
+			return -ENAMETOOLONG;
+		}
+		snprintf(field, PATH_MAX, "%s", v);
+		return 0;
+	case KT_NAME:
+		if (strlen(v) >= sizeof(c->control_group)) {
+			snprintf(msg, msglen, "%s: name too long", k->name);
+			return -ENAMETOOLONG;
+		}
+		for (const char *p = v; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
+				snprintf(msg, msglen, "%s: invalid character in \"%s\"", k->name, v);
+				return -EINVAL;
+			}
+		snprintf(field, sizeof(c->control_group), "%s", v);
+		return 0;
+	case KT_BOOL:
+		if (strcmp(v, "yes") == 0)
+			*(bool *)field = true;
+		else if (strcmp(v, "no") == 0)
+			*(bool *)field = false;
+		else {
+			snprintf(msg, msglen, "%s must be yes or no, got \"%s\"", k->name, v);
+			return -EINVAL;
+		}
+		return 0;
+	case KT_ENUM:
+		for (int i = 0; k->names[i]; i++)
+			if (strcmp(v, k->names[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		{
+			int n = snprintf(msg, msglen, "%s must be one of", k->name);
+			for (int i = 0; k->names[i] && n > 0 && (size_t)n < msglen; i++)
+				n += snprintf(msg + n, msglen - (size_t)n, "%s%s",
+				    i ? ", " : " ", k->names[i]);
+			if (n > 0 && (size_t)n < msglen)
+				snprintf(msg + n, msglen - (size_t)n, "; got \"%s\"", v);
+		}
+		return -EINVAL;
+	case KT_KERNEL:
+		if (strcmp(v, "keep") == 0) {
+			*(uint32_t *)field = CONFIG_KERNEL_KEEP;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case KT_UINT:
+		rc = parse_u64(v, &u, &end);
+		if (rc == 0 && *end != '\0')
+			rc = -EINVAL;
+		if (rc == -EINVAL) {
+			snprintf(msg, msglen, "%s: \"%s\" is not a number%s", k->name, v,
+			    k->type == KT_KERNEL ? " or keep" : "");
+			return rc;
+		}
+		if (rc == -ERANGE || u < (uint64_t)k->min || u > (uint64_t)k->max) {
+			snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
+			    k->name, v, (long long)k->min, (long long)k->max);
+			return -ERANGE;
+		}
+		*(uint32_t *)field = (uint32_t)u;
+		return 0;
+	case KT_INT: {
+		bool neg = (*v == '-');
+		rc = parse_u64(neg ? v + 1 : v, &u, &end);
+		if (rc == 0 && *end != '\0')
+			rc = -EINVAL;
+		if (rc == -EINVAL) {
+			snprintf(msg, msglen, "%s: \"%s\" is not a number", k->name, v);
+			return rc;
+		}
+		if (rc == -ERANGE || u > (uint64_t)INT32_MAX ||
+		    (neg ? -(int64_t)u : (int64_t)u) < k->min ||
+		    (neg ? -(int64_t)u : (int64_t)u) > k->max) {
+			snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
+			    k->name, v, (long long)k->min, (long long)k->max);
+			return -ERANGE;
+		}
+		*(int *)field = neg ? -(int)u : (int)u;
+		return 0;
+	}
+	case KT_SIZE: {
+		uint64_t mult = 1;
+		rc = parse_u64(v, &u, &end);
+		if (rc == 0) {
+			switch (*end) {
+			case '\0': break;
+			case 'K': case 'k': mult = KiB; end++; break;
+			case 'M': case 'm': mult = MiB; end++; break;
+			case 'G': case 'g': mult = GiB; end++; break;
+			default: rc = -EINVAL; break;
+			}
+			if (rc == 0 && *end != '\0')
+				rc = -EINVAL;
+		}
+		if (rc == -EINVAL) {
+			snprintf(msg, msglen, "%s: \"%s\" is not a size (a number with optional K, M or G)",
+			    k->name, v);
+			return rc;
+		}
+		if (rc == -ERANGE || u > UINT64_MAX / mult) {
+			snprintf(msg, msglen, "%s: %s is too large", k->name, v);
+			return -ERANGE;
+		}
+		u *= mult;
+		if (u != 0 && (u < (uint64_t)k->min || u > (uint64_t)k->max)) {
+			snprintf(msg, msglen, "%s: %s is out of range %lld..%lld bytes",
+			    k->name, v, (long long)k->min, (long long)k->max);
+			return -ERANGE;
+		}
+		if (u == 0 && k->min > 0) {
+			snprintf(msg, msglen, "%s: must not be 0", k->name);
+			return -ERANGE;
+		}
+		if (k->pow2 && (u & (u - 1)) != 0) {
+			snprintf(msg, msglen, "%s: %s is not a power of two", k->name, v);
+			return -EINVAL;
+		}
+		if (k->offset == OFF(batch_size))
+			*(uint32_t *)field = (uint32_t)u;
+		else
+			*(uint64_t *)field = u;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_parse_buffer(struct config *c, const char *name, const char *text,
+    char *err, size_t errlen)
+{
+	bool seen[NKEYS] = { false };
+	char line[4096], msg[CONFIG_ERR_MAX];
+	const char *p = text;
+	unsigned lineno = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *s, *eq, *key, *val;
+		const struct key *k;
+		int rc;
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			seterr(err, errlen, name, lineno, "line too long");
+			return -EINVAL;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl ? nl + 1 : p + len;
+
+		if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
+			seterr(err, errlen, name, lineno, "NUL byte in line");
+			return -EINVAL;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			seterr(err, errlen, name, lineno, "expected \"key = value\", got \"%s\"", s);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		k = find_key(key, strlen(key));
+		if (k == NULL) {
+			seterr(err, errlen, name, lineno, "unknown key \"%s\"", key);
+			return -EINVAL;
+		}
+		if (seen[k - keys]) {
+			seterr(err, errlen, name, lineno, "duplicate key \"%s\"", key);
+			return -EINVAL;
+		}
+		seen[k - keys] = true;
+		if (*val == '\0' && k->type != KT_NAME) {
+			seterr(err, errlen, name, lineno, "%s: missing value", key);
+			return -EINVAL;
+		}
+		if (strpbrk(val, " \t") != NULL) {
+			seterr(err, errlen, name, lineno, "%s: trailing junk in \"%s\"", key, val);
+			return -EINVAL;
+		}
+		msg[0] = '\0';
+		rc = parse_value(k, c, val, msg, sizeof(msg));
+		if (rc < 0) {
+			seterr(err, errlen, name, lineno, "%s", msg);
+			return rc;
+		}
+	}
+
+	/* Cross-key checks: name the key that has to change. */
+	if (c->batch_size > c->ring_size / 4) {
+		seterr(err, errlen, name, lineno, "batch_size must be at most a quarter of ring_size");
+		return -EINVAL;
+	}
+	if (c->max_spool_size != 0 && c->max_spool_size < 2 * c->segment_size) {
+		seterr(err, errlen, name, lineno,
+		    "max_spool_size must be 0 or at least twice segment_size");
+		return -EINVAL;
+	}
+	if (strcmp(c->spool_dir, c->run_dir) == 0) {
+		seterr(err, errlen, name, lineno, "spool_dir and run_dir must differ");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	size_t got = 0;
+	int fd = -1, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		rc = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (strlen(buf) != got) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto fail;
+	}
+	rc = config_parse_buffer(c, path, buf, err, errlen);
+fail:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void
+format_value(const struct key *k, const struct config *c, char *out, size_t outlen)
+{
+	const char *field = (const char *)c + k->offset;
+	uint64_t u;
+
+	switch (k->type) {
+	case KT_PATH:
+	case KT_NAME:
+		snprintf(out, outlen, "%s", field);
+		break;
+	case KT_BOOL:
+		snprintf(out, outlen, "%s", *(const bool *)field ? "yes" : "no");
+		break;
+	case KT_ENUM:
+		snprintf(out, outlen, "%s", k->names[*(const int *)field]);
+		break;
+	case KT_KERNEL:
+		if (*(const uint32_t *)field == CONFIG_KERNEL_KEEP) {
+			snprintf(out, outlen, "keep");
+			break;
+		}
+		/* FALLTHROUGH */
+	case KT_UINT:
+		snprintf(out, outlen, "%u", *(const uint32_t *)field);
+		break;
+	case KT_INT:
+		snprintf(out, outlen, "%d", *(const int *)field);
+		break;
+	case KT_SIZE:
+		u = k->offset == OFF(batch_size) ? *(const uint32_t *)field
+		    : *(const uint64_t *)field;
+		if (u != 0 && u % GiB == 0)
+			snprintf(out, outlen, "%lluG", (unsigned long long)(u / GiB));
+		else if (u != 0 && u % MiB == 0)
+			snprintf(out, outlen, "%lluM", (unsigned long long)(u / MiB));
+		else if (u != 0 && u % KiB == 0)
+			snprintf(out, outlen, "%lluK", (unsigned long long)(u / KiB));
+		else
+			snprintf(out, outlen, "%llu", (unsigned long long)u);
+		break;
+	}
+}
+
+void
+config_print(const struct config *c, FILE *fp)
+{
+	char v[PATH_MAX];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		format_value(&keys[i], c, v, sizeof(v));
+		fprintf(fp, "%s = %s\n", keys[i].name, v);
+	}
+}
+
+size_t
+config_diff(const struct config *a, const struct config *b,
+    void (*fn)(const char *key, bool reloadable, void *arg), void *arg)
+{
+	char va[PATH_MAX], vb[PATH_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		format_value(&keys[i], a, va, sizeof(va));
+		format_value(&keys[i], b, vb, sizeof(vb));
+		if (strcmp(va, vb) != 0) {
+			n++;
+			if (fn)
+				fn(keys[i].name, keys[i].reloadable, arg);
+		}
+	}
+	return n;
+}
+
+void
+config_apply_reloadable(struct config *dst, const struct config *src)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		size_t sz;
+
+		if (!k->reloadable)
+			continue;
+		switch (k->type) {
+		case KT_PATH: sz = PATH_MAX; break;
+		case KT_NAME: sz = sizeof(dst->control_group); break;
+		case KT_BOOL: sz = sizeof(bool); break;
+		case KT_ENUM: case KT_INT: sz = sizeof(int); break;
+		case KT_KERNEL: case KT_UINT: sz = sizeof(uint32_t); break;
+		case KT_SIZE:
+			sz = k->offset == OFF(batch_size) ? sizeof(uint32_t) : sizeof(uint64_t);
+			break;
+		default: continue;
+		}
+		memcpy((char *)dst + k->offset, (const char *)src + k->offset, sz);
+	}
+}

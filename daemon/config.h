@@ -1,0 +1,102 @@
+/*
+ * config.h - rauditd.conf: parse and validate into a struct config.
+ *
+ * The format is plain "key = value" lines; '#' starts a comment line.
+ * Parsing is strict: an unknown key, a bad or out-of-range value, a
+ * duplicate key or trailing junk is an error naming file:line. All
+ * functions are pure (no logging) and are called on the main thread.
+ */
+#ifndef RAUDITD_CONFIG_H
+#define RAUDITD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum config_flush {
+	CONFIG_FLUSH_NONE,		/* leave it to the page cache */
+	CONFIG_FLUSH_INCREMENTAL,	/* fdatasync every freq records */
+	CONFIG_FLUSH_DATA,		/* fdatasync after every batch */
+	CONFIG_FLUSH_SYNC,		/* fsync after every batch */
+};
+
+enum config_enable {
+	CONFIG_ENABLE_KEEP,		/* leave the kernel's enabled flag alone */
+	CONFIG_ENABLE_YES,		/* set enabled=1 at start */
+};
+
+enum config_format {
+	CONFIG_FORMAT_RAW,
+	CONFIG_FORMAT_ENRICHED,
+};
+
+enum config_overflow {
+	CONFIG_OVERFLOW_DROP,		/* drop the newest record, count it */
+};
+
+/* Kernel settings are "keep" (leave as found) or a value to apply at start. */
+#define CONFIG_KERNEL_KEEP	UINT32_MAX
+
+struct config {
+	char		spool_dir[PATH_MAX];
+	char		run_dir[PATH_MAX];
+	uint64_t	segment_size;		/* bytes; rotate when reached */
+	uint32_t	num_segments;		/* keep at most this many, 0 = no limit */
+	uint64_t	max_spool_size;		/* bytes, 0 = no limit */
+	uint64_t	ring_size;		/* bytes, power of two */
+	uint64_t	rcvbuf;			/* bytes, netlink receive buffer */
+	enum config_flush flush;
+	uint32_t	freq;			/* records between syncs (incremental) */
+	enum config_enable enable;
+	bool		exclude_self;
+	enum config_format log_format;
+	uint32_t	drain_timeout;		/* seconds to drain the ring at stop */
+	uint32_t	batch_size;		/* bytes per write(2) batch */
+	uint32_t	backlog_limit;		/* CONFIG_KERNEL_KEEP or a value */
+	uint32_t	backlog_wait_time;	/* CONFIG_KERNEL_KEEP or kernel ticks, as auditctl */
+	uint32_t	rate_limit;		/* CONFIG_KERNEL_KEEP or records/s */
+	uint32_t	failure;		/* CONFIG_KERNEL_KEEP or 0/1/2 */
+	bool		restore_kernel;		/* put tuned kernel values back at stop */
+	uint32_t	monitor_interval_ms;	/* kernel status poll period */
+	int		priority_boost;		/* nice decrement for the receive thread */
+	bool		lock_ring;		/* mlock the ring */
+	uint32_t	retry_interval_ms;	/* writer retry period when degraded */
+	char		control_group[64];	/* group allowed status, "" = root only */
+	uint32_t	stats_interval;		/* seconds between metrics/STATUS updates */
+};
+
+#define CONFIG_ERR_MAX	512
+
+/* Fill *c with the built-in defaults. */
+void config_defaults(struct config *c);
+
+/*
+ * Parse the file at path into *c (which config_defaults must have filled).
+ * Returns 0, or a negative errno with a "file:line: message" in err.
+ */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Parse text (NUL-terminated) as if it were the file name. Same returns. */
+int config_parse_buffer(struct config *c, const char *name, const char *text,
+    char *err, size_t errlen);
+
+/* Print the effective configuration, one "key = value" per line. */
+void config_print(const struct config *c, FILE *fp);
+
+/* Number of keys and the i-th key's name (for tests and documentation). */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+
+/*
+ * Compare two configurations key by key. For each key whose value differs,
+ * call fn(key, reloadable, arg). Returns the number of differing keys.
+ */
+size_t config_diff(const struct config *a, const struct config *b,
+    void (*fn)(const char *key, bool reloadable, void *arg), void *arg);
+
+/* Copy the reloadable keys of src into dst, leaving the others. */
+void config_apply_reloadable(struct config *dst, const struct config *src);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * format.c - this file turns kernel audit record text into audit.log lines
+ * (RAW, or ENRICHED through libauparse with a uid/gid name cache).
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <auparse.h>
+#include <libaudit.h>
+
+#include "format.h"
+
+#ifndef AUDIT_INTERP_SEPARATOR
+#define AUDIT_INTERP_SEPARATOR 0x1D
+#endif
+
+/* Name cache slots (open addressing); a fleet host has few distinct ids. */
+#define NAME_CACHE_SLOTS	1024
+/* Longest user or group name we keep; longer ones are cut, never overflow. */
+#define NAME_MAX_LEN		64
+
+const char *
+format_type_name(int type, char *buf, size_t buflen)
+{
+	const char *name = audit_msg_type_to_name(type);
+
+	if (name != NULL)
+		return name;
+	snprintf(buf, buflen, "UNKNOWN[%d]", type);
+	return buf;
+}
+
+ssize_t
+format_raw(char *out, size_t cap, int type, const char *body, size_t len)
+{
+	char tbuf[32];
+	const char *name = format_type_name(type, tbuf, sizeof(tbuf));
+	const char *nul = memchr(body, '\0', len);
+	size_t nlen = strlen(name), n;
+	char *p;
+
+	if (nul != NULL)
+		len = (size_t)(nul - body);
+	/* "type=" NAME " msg=" BODY "\n" */
+	if (5 + nlen + 5 + len + 1 > cap)
+		return -ENOSPC;
+	p = out;
+	memcpy(p, "type=", 5);
+	p += 5;
+	memcpy(p, name, nlen);
+	p += nlen;
+	memcpy(p, " msg=", 5);
+	p += 5;
+	for (size_t i = 0; i < len; i++)
+		*p++ = body[i] == '\n' ? ' ' : body[i];
+	n = (size_t)(p - out);
+	/* auditd trims one trailing space: a kernel "\n" at the end would
+	 * otherwise leave one on every line. */
+	if (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n++] = '\n';
+	return (ssize_t)n;
+}
+
+struct name_slot {
+	uint32_t	id;
+	uint8_t		used;
+	uint8_t		is_group;
+	uint8_t		found;		/* 0: negative entry */
+	char		name[NAME_MAX_LEN];
+};
+
+struct format_enricher {
+	struct name_slot slots[NAME_CACHE_SLOTS];
+	uint64_t	 hits, misses;
+};
+
+struct format_enricher *
+format_enricher_new(void)
+{
+	return calloc(1, sizeof(struct format_enricher));
+}
+
+void
+format_enricher_free(struct format_enricher *e)
+{
+	free(e);
+}
+
+void
+format_enricher_stats(const struct format_enricher *e, uint64_t *hits,
+    uint64_t *misses)
+{
+	*hits = e->hits;
+	*misses = e->misses;
+}
+
+/*
+ * Look up a uid or gid name, caching the answer (including "no such id",
+ * which without a cache costs a full name-service round trip per record).
+ * Returns the name, or NULL when the id has none.
+ */
+static const char *
+lookup_name(struct format_enricher *e, uint32_t id, bool group)
+{
+	uint32_t h = (id * 2654435761u) ^ (group ? 0x9e3779b9u : 0);
+	struct name_slot *s = NULL;
+
+	for (unsigned i = 0; i < 8; i++) {
+		struct name_slot *c = &e->slots[(h + i) % NAME_CACHE_SLOTS];
+		if (c->used && c->id == id && c->is_group == group) {
+			e->hits++;
+			return c->found ? c->name : NULL;
+		}
+		if (!c->used && s == NULL)
+			s = c;
+	}
+	e->misses++;
+	if (s == NULL)			/* probe window full: replace the home slot */
+		s = &e->slots[h % NAME_CACHE_SLOTS];
+	memset(s, 0, sizeof(*s));
+	s->used = 1;
+	s->id = id;
+	s->is_group = group;
+
+	{
+		char buf[4096];
+		int rc;
+		if (group) {
+			struct group gr, *res = NULL;
+			rc = getgrgid_r((gid_t)id, &gr, buf, sizeof(buf), &res);
+			if (rc == 0 && res != NULL) {
+				snprintf(s->name, sizeof(s->name), "%s", res->gr_name);
+				s->found = 1;
+			}
+		} else {
+			struct passwd pw, *res = NULL;
+			rc = getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res);
+			if (rc == 0 && res != NULL) {
+				snprintf(s->name, sizeof(s->name), "%s", res->pw_name);
+				s->found = 1;
+			}
+		}
+	}
+	return s->found ? s->name : NULL;
+}
+
+/* Interpret a uid/gid field value the way auparse does, via the cache. */
+static void
+interpret_id(struct format_enricher *e, const char *field, const char *val,
+    int type, char *out, size_t outlen)
+{
+	char *end;
+	unsigned long v;
+	const char *name;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end != '\0' || end == val) {
+		snprintf(out, outlen, "%s", val);
+		return;
+	}
+	if (v == 4294967295UL || strcmp(val, "-1") == 0) {
+		snprintf(out, outlen, "unset");
+		return;
+	}
+	if (v == 0 && type == AUPARSE_TYPE_UID) {
+		snprintf(out, outlen, "root");
+		return;
+	}
+	name = lookup_name(e, (uint32_t)v, type == AUPARSE_TYPE_GID);
+	if (name != NULL)
+		snprintf(out, outlen, "%s", name);
+	else
+		snprintf(out, outlen, "unknown(%lu)", v);
+	(void)field;
+}
+
+/* Append "NAME=value" (with a leading space after the first) to out. */
+static bool
+append_field(char **p, char *end, bool *first, const char *name,
+    const char *value, bool encode)
+{
+	char upper[64], *enc = NULL;
+	const char *text;
+	size_t i, need;
+	int n;
+
+	for (i = 0; name[i] && i < sizeof(upper) - 1; i++)
+		upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+	upper[i] = '\0';
+	if (encode) {
+		enc = audit_encode_nv_string(upper, value, (unsigned)strlen(value));
+		if (enc == NULL)
+			return false;
+		text = enc;
+		need = strlen(enc);
+	} else {
+		text = NULL;
+		need = strlen(upper) + 1 + strlen(value);
+	}
+	/* Do not truncate a field: leave it out if it does not fit. */
+	if ((size_t)(end - *p) < need + 2) {
+		free(enc);
+		return false;
+	}
+	if (!*first)
+		*(*p)++ = ' ';
+	*first = false;
+	if (text)
+		n = snprintf(*p, (size_t)(end - *p), "%s", text);
+	else
+		n = snprintf(*p, (size_t)(end - *p), "%s=%s", upper, value);
+	*p += n;
+	free(enc);
+	return true;
+}
+
+ssize_t
+format_enriched(struct format_enricher *e, char *out, size_t cap, int type,
+    const char *body, size_t len)
+{
+	ssize_t n = format_raw(out, cap, type, body, len);
+	auparse_state_t *au;
+	char *copy, *p, *end, value[256];
+	bool first = true, sep = false;
+	int rc;
+
+	if (n < 0)
+		return n;
+	/* auparse wants a NUL-terminated buffer ending in a newline. */
+	copy = malloc((size_t)n + 1);
+	if (copy == NULL)
+		return n;		/* RAW is still a correct record */
+	memcpy(copy, out, (size_t)n);
+	copy[n] = '\0';
+	au = auparse_init(AUSOURCE_BUFFER, copy);
+	if (au == NULL) {
+		free(copy);
+		return n;
+	}
+	auparse_set_escape_mode(au, AUPARSE_ESC_RAW);
+
+	p = out + n - 1;		/* overwrite the newline */
+	end = out + cap - 1;		/* keep room for the final newline */
+	rc = auparse_first_record(au);
+	if (rc > 0)
+		rc = auparse_first_field(au);
+	while (rc > 0) {
+		int ftype = auparse_get_field_type(au);
+		const char *fname = auparse_get_field_name(au);
+		const char *interp = NULL;
+		bool encode = false;
+
+		switch (ftype) {
+		case AUPARSE_TYPE_UID:
+		case AUPARSE_TYPE_GID:
+			interpret_id(e, fname, auparse_get_field_str(au), ftype,
+			    value, sizeof(value));
+			interp = value;
+			encode = true;
+			break;
+		case AUPARSE_TYPE_SYSCALL:
+		case AUPARSE_TYPE_ARCH:
+		case AUPARSE_TYPE_SOCKADDR:
+			interp = auparse_interpret_field(au);
+			if (interp == NULL)
+				interp = "?";
+			break;
+		default:
+			break;
+		}
+		if (interp != NULL && fname != NULL) {
+			if (!sep) {
+				if (end - p < 2)
+					break;
+				*p++ = AUDIT_INTERP_SEPARATOR;
+				sep = true;
+			}
+			append_field(&p, end, &first, fname, interp, encode);
+		}
+		rc = auparse_next_field(au);
+	}
+	auparse_destroy_ext(au, AUPARSE_DESTROY_COMMON);
+	free(copy);
+	if (!sep)
+		return n;		/* nothing to add: the RAW line as is */
+	*p++ = '\n';
+	return (ssize_t)(p - out);
+}
+
+bool
+format_parse_stamp(const char *body, size_t len, uint64_t *sec,
+    unsigned *msec, uint64_t *serial)
+{
+	const char *p = body, *end = body + len;
+	uint64_t s = 0, ser = 0;
+	unsigned ms = 0;
+	int digits;
+
+	if (len < 12 || memcmp(p, "audit(", 6) != 0)
+		return false;
+	p += 6;
+	for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++)
+		s = s * 10 + (uint64_t)(*p - '0');
+	if (digits == 0 || digits > 19 || p >= end || *p != '.')
+		return false;
+	p++;
+	for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++)
+		ms = ms * 10 + (unsigned)(*p - '0');
+	if (digits == 0 || digits > 3 || p >= end || *p != ':')
+		return false;
+	p++;
+	for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++)
+		ser = ser * 10 + (uint64_t)(*p - '0');
+	if (digits == 0 || digits > 19 || p >= end || *p != ')')
+		return false;
+	if (sec)
+		*sec = s;
+	if (msec)
+		*msec = ms;
+	if (serial)
+		*serial = ser;
+	return true;
+}
+
+ssize_t
+format_daemon_body(char *out, size_t cap, const struct timespec *ts,
+    uint64_t serial, const char *text)
+{
+	int n = snprintf(out, cap, "audit(%lld.%03ld:%llu): %s",
+	    (long long)ts->tv_sec, ts->tv_nsec / 1000000L,
+	    (unsigned long long)serial, text);
+
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	return n;
+}

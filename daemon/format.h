@@ -1,0 +1,62 @@
+/*
+ * format.h - kernel audit records to audit.log lines, as auditd writes them.
+ *
+ * RAW:      type=NAME msg=audit(SEC.MSEC:SERIAL): BODY
+ * ENRICHED: the RAW line, then 0x1D, then interpreted fields (UID="root" ...)
+ *
+ * Leaf module: no logging, no global state. The enricher keeps a cache of
+ * uid/gid names (negative results included) and belongs to one thread.
+ */
+#ifndef RAUDITD_FORMAT_H
+#define RAUDITD_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* Longest line we produce: a kernel record plus name, prefix and enrichment. */
+#define FORMAT_LINE_MAX	(16 * 1024 + 4096)
+
+/*
+ * Write the RAW line for a record of the given type whose kernel text is
+ * body[0..len) (it ends at the first NUL if there is one) to out. Newlines
+ * in the body become spaces and one trailing space is trimmed, as auditd
+ * does; the line ends with '\n'. Returns the line's length, or -ENOSPC if
+ * cap is too small.
+ */
+ssize_t format_raw(char *out, size_t cap, int type, const char *body, size_t len);
+
+/* Type name as libaudit knows it, or "UNKNOWN[n]" written into buf. */
+const char *format_type_name(int type, char *buf, size_t buflen);
+
+struct format_enricher;
+
+/* Returns NULL with errno set. */
+struct format_enricher *format_enricher_new(void);
+void format_enricher_free(struct format_enricher *e);
+
+/* The ENRICHED line; same contract as format_raw(). */
+ssize_t format_enriched(struct format_enricher *e, char *out, size_t cap,
+    int type, const char *body, size_t len);
+
+/* Cache statistics of an enricher: lookups that hit and that missed. */
+void format_enricher_stats(const struct format_enricher *e, uint64_t *hits,
+    uint64_t *misses);
+
+/*
+ * Parse the "audit(SEC.MSEC:SERIAL):" stamp at the start of body. Returns
+ * true and fills the out-parameters (any may be NULL) when it is there.
+ */
+bool format_parse_stamp(const char *body, size_t len, uint64_t *sec,
+    unsigned *msec, uint64_t *serial);
+
+/*
+ * A daemon record's body, "audit(SEC.MSEC:SERIAL): TEXT", written to out.
+ * Returns its length or -ENOSPC.
+ */
+ssize_t format_daemon_body(char *out, size_t cap, const struct timespec *ts,
+    uint64_t serial, const char *text);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * kaudit.c - this file sends control requests (status, settings, rules) to
+ * the kernel over NETLINK_AUDIT and waits, bounded, for their answers.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+#include <libaudit.h>
+
+#include "kaudit.h"
+
+/* Largest reply we expect to a control request (status, ack). */
+#define KAUDIT_REPLY_MAX	(MAX_AUDIT_MESSAGE_LENGTH + NLMSG_HDRLEN + 64)
+
+static _Atomic uint32_t kaudit_seq = 1;
+
+/* The timeout lives in SO_RCVTIMEO, so every wait is bounded. */
+int
+kaudit_open(unsigned timeout_ms)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv;
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+void
+kaudit_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+send_req(int fd, uint16_t type, uint16_t flags, const void *data, size_t len,
+    uint32_t *seqp)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	struct nlmsghdr nh;
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+
+	memset(&nh, 0, sizeof(nh));
+	nh.nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
+	nh.nlmsg_type = type;
+	nh.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+	nh.nlmsg_seq = *seqp = atomic_fetch_add(&kaudit_seq, 1);
+	iov[0].iov_base = &nh;
+	iov[0].iov_len = NLMSG_HDRLEN;
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &to;
+	mh.msg_namelen = sizeof(to);
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	do
+		n = sendmsg(fd, &mh, 0);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * Wait for the reply to seq: a message of want_type (copied to out) or an
+ * NLMSG_ERROR. Messages for other sequence numbers are skipped.
+ */
+static int
+wait_reply(int fd, uint32_t seq, uint16_t want_type, void *out, size_t outlen)
+{
+	char *buf = malloc(KAUDIT_REPLY_MAX);
+	int rc = -ETIMEDOUT;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	for (int tries = 0; tries < 64; tries++) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, KAUDIT_REPLY_MAX, 0,
+		    (struct sockaddr *)&from, &fl);
+		struct nlmsghdr *nh;
+		size_t left;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+			break;
+		}
+		if (from.nl_pid != 0)
+			continue;
+		left = (size_t)n;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+					rc = -EPROTO;
+					goto out;
+				}
+				/* An ack (error 0) to a GET comes before the reply only
+				 * with NLM_F_ACK, which we do not set for GET. */
+				rc = e->error;
+				if (rc == 0 && want_type != NLMSG_ERROR)
+					continue;
+				goto out;
+			}
+			if (nh->nlmsg_type == want_type) {
+				size_t plen = nh->nlmsg_len - NLMSG_HDRLEN;
+				memset(out, 0, outlen);
+				memcpy(out, NLMSG_DATA(nh), plen < outlen ? plen : outlen);
+				rc = 0;
+				goto out;
+			}
+		}
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+int
+kaudit_get_status(int fd, struct audit_status *st)
+{
+	uint32_t seq;
+	int rc = send_req(fd, AUDIT_GET, 0, NULL, 0, &seq);
+
+	if (rc < 0)
+		return rc;
+	return wait_reply(fd, seq, AUDIT_GET, st, sizeof(*st));
+}
+
+int
+kaudit_request(int fd, uint16_t type, const void *data, size_t len)
+{
+	uint32_t seq;
+	int rc = send_req(fd, type, NLM_F_ACK, data, len, &seq);
+
+	if (rc < 0)
+		return rc;
+	return wait_reply(fd, seq, NLMSG_ERROR, NULL, 0);
+}
+
+int
+kaudit_set_status(int fd, const struct audit_status *st)
+{
+	return kaudit_request(fd, AUDIT_SET, st, sizeof(*st));
+}
+
+int
+kaudit_exclude_pid(int fd, pid_t pid, bool add)
+{
+	struct audit_rule_data *rule = audit_rule_create_data();
+	char pair[32];
+	int rc;
+
+	if (rule == NULL)
+		return -ENOMEM;
+	snprintf(pair, sizeof(pair), "pid=%ld", (long)pid);
+	if (audit_rule_syscallbyname_data(rule, "all") < 0 ||
+	    audit_rule_fieldpair_data(&rule, pair, AUDIT_FILTER_EXIT) < 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/*
+	 * PREPEND only on add: the kernel clears the flag on the rule it
+	 * stores and compares flags exactly when asked to delete one.
+	 */
+	rule->flags = AUDIT_FILTER_EXIT | (add ? AUDIT_FILTER_PREPEND : 0);
+	rule->action = AUDIT_NEVER;
+	rc = kaudit_request(fd, add ? AUDIT_ADD_RULE : AUDIT_DEL_RULE, rule,
+	    sizeof(*rule) + rule->buflen);
+out:
+	audit_rule_free_data(rule);
+	return rc;
+}
+
+bool
+kaudit_pid_alive(pid_t pid, char *comm, size_t commlen)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, commlen - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	comm[n] = '\0';
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+	return true;
+}

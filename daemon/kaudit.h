@@ -1,0 +1,41 @@
+/*
+ * kaudit.h - control requests to the kernel's audit subsystem.
+ *
+ * Every call sends one request on a netlink socket of its own and waits for
+ * the answer with a timeout. The kernel may make a sender sleep while its
+ * backlog is over the limit, so these calls never run on the receive path:
+ * they are for startup, the monitor thread and the stop helper. Leaf module:
+ * returns 0 or a negative errno, never logs.
+ */
+#ifndef RAUDITD_KAUDIT_H
+#define RAUDITD_KAUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/audit.h>
+
+/* Open a NETLINK_AUDIT control socket; timeout_ms bounds every wait. */
+int kaudit_open(unsigned timeout_ms);
+void kaudit_close(int fd);
+
+/* AUDIT_GET: fill *st. */
+int kaudit_get_status(int fd, struct audit_status *st);
+
+/* AUDIT_SET with st->mask saying which fields to set; waits for the ack. */
+int kaudit_set_status(int fd, const struct audit_status *st);
+
+/* Send a request of type with payload and wait for its ack. */
+int kaudit_request(int fd, uint16_t type, const void *data, size_t len);
+
+/*
+ * Add or delete the rule "never,exit -F pid=PID" (all syscalls) that keeps
+ * the daemon's own syscalls out of the stream. Added at the head of the
+ * exit list so it takes effect before any "always" rule.
+ */
+int kaudit_exclude_pid(int fd, pid_t pid, bool add);
+
+/* Is pid a live process? Fills comm (the command name) when it is. */
+bool kaudit_pid_alive(pid_t pid, char *comm, size_t commlen);
+
+#endif

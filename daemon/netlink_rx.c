@@ -1,0 +1,456 @@
+/*
+ * netlink_rx.c - this file is the receive path: it drains the audit netlink
+ * socket with recvmmsg into preallocated buffers, accepts only well-formed
+ * audit records from the kernel, and copies each into the ring.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+
+#include "format.h"
+#include "netlink_rx.h"
+#include "ring.h"
+#include "seqgap.h"
+
+/* Datagrams per recvmmsg call. */
+#define RX_BATCH	64
+/*
+ * Bytes per receive buffer. The kernel caps a record's text at
+ * MAX_AUDIT_MESSAGE_LENGTH (8970); twice that leaves room for the header and
+ * for a framed test sender's address, and anything larger is MSG_TRUNC.
+ */
+#define RX_BUFSZ	(16 * 1024)
+/* First record type; lower types are control requests and replies. */
+#define RX_FIRST_RECORD	AUDIT_FIRST_USER_MSG
+
+struct netlink_rx {
+	int		 fd;
+	enum netlink_rx_input input;
+	struct ring	*ring;
+	struct rx_stats	*st;
+	struct seqgap	*gaps;
+	void		(*wake)(void *);
+	void		*wake_arg;
+
+	unsigned char	*bufs;			/* RX_BATCH * RX_BUFSZ */
+	struct mmsghdr	 msgs[RX_BATCH];
+	struct iovec	 iov[RX_BATCH];
+	struct sockaddr_nl addrs[RX_BATCH];
+
+	struct rx_loss	 loss[DROP_NREASONS];	/* not yet in the ring */
+
+	uint32_t	 ack_seq;		/* last NLMSG_ERROR seen */
+	int		 ack_err;
+	bool		 ack_seen;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct netlink_rx *
+netlink_rx_new(struct ring *ring, struct rx_stats *st, struct seqgap *gaps,
+    void (*wake)(void *), void *arg)
+{
+	struct netlink_rx *rx = calloc(1, sizeof(*rx));
+
+	if (rx == NULL)
+		return NULL;
+	rx->bufs = malloc((size_t)RX_BATCH * RX_BUFSZ);
+	if (rx->bufs == NULL) {
+		free(rx);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Touch the buffers now so the receive path takes no page faults. */
+	memset(rx->bufs, 0, (size_t)RX_BATCH * RX_BUFSZ);
+	rx->fd = -1;
+	rx->ring = ring;
+	rx->st = st;
+	rx->gaps = gaps;
+	rx->wake = wake;
+	rx->wake_arg = arg;
+	for (int i = 0; i < RX_BATCH; i++) {
+		rx->iov[i].iov_base = rx->bufs + (size_t)i * RX_BUFSZ;
+		rx->iov[i].iov_len = RX_BUFSZ;
+	}
+	return rx;
+}
+
+void
+netlink_rx_free(struct netlink_rx *rx)
+{
+	if (rx == NULL)
+		return;
+	netlink_rx_close(rx);
+	free(rx->bufs);
+	free(rx);
+}
+
+int
+netlink_rx_open(struct netlink_rx *rx, size_t rcvbuf, size_t *got,
+    size_t *want, const char **what)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, one = 1, sz;
+	socklen_t len = sizeof(sz);
+
+	*what = "socket";
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+	if (fd < 0)
+		return -errno;
+	*what = "bind";
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	/*
+	 * Without NO_ENOBUFS an overrun is reported as an error on the next
+	 * recv; with it the kernel simply keeps the record (kauditd retries
+	 * and then counts it as lost), which our serial-gap counter sees.
+	 */
+	*what = "NETLINK_NO_ENOBUFS";
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
+		goto fail;
+	*what = "receive buffer";
+	sz = rcvbuf > (size_t)(INT32_MAX / 2) ? INT32_MAX / 2 : (int)rcvbuf;
+	*want = (size_t)sz;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) < 0)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, &len) == 0)
+		*got = (size_t)sz / 2;	/* the kernel reports twice what counts */
+	rx->fd = fd;
+	rx->input = NETLINK_RX_KERNEL;
+	return 0;
+fail:
+	{
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+}
+
+int
+netlink_rx_attach(struct netlink_rx *rx, int fd, enum netlink_rx_input input)
+{
+	netlink_rx_close(rx);
+	rx->fd = fd;
+	rx->input = input;
+	return 0;
+}
+
+int
+netlink_rx_fd(const struct netlink_rx *rx)
+{
+	return rx->fd;
+}
+
+void
+netlink_rx_close(struct netlink_rx *rx)
+{
+	if (rx->fd >= 0)
+		close(rx->fd);
+	rx->fd = -1;
+}
+
+static void
+note_loss(struct netlink_rx *rx, enum drop_reason why, bool has_serial,
+    uint64_t serial)
+{
+	struct rx_loss *l = &rx->loss[why];
+
+	stat_add(&rx->st->dropped[why], 1);
+	if (l->count == 0) {
+		l->reason = why;
+		l->has_serials = has_serial;
+		l->first_serial = l->last_serial = serial;
+	} else if (has_serial) {
+		if (!l->has_serials) {
+			l->has_serials = 1;
+			l->first_serial = serial;
+		}
+		l->last_serial = serial;
+	}
+	l->count++;
+}
+
+void
+netlink_rx_flush_loss(struct netlink_rx *rx)
+{
+	for (int i = 0; i < DROP_NREASONS; i++) {
+		void *p;
+
+		if (rx->loss[i].count == 0)
+			continue;
+		p = ring_reserve(rx->ring, sizeof(struct rx_loss));
+		if (p == NULL)
+			return;
+		memcpy(p, &rx->loss[i], sizeof(struct rx_loss));
+		ring_commit(rx->ring, sizeof(struct rx_loss), RX_TAG_LOSS);
+		stat_add(&rx->st->loss_markers, 1);
+		memset(&rx->loss[i], 0, sizeof(rx->loss[i]));
+	}
+}
+
+uint64_t
+netlink_rx_pending_loss(const struct netlink_rx *rx)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < DROP_NREASONS; i++)
+		n += rx->loss[i].count;
+	return n;
+}
+
+static bool
+loss_pending(const struct netlink_rx *rx)
+{
+	for (int i = 0; i < DROP_NREASONS; i++)
+		if (rx->loss[i].count)
+			return true;
+	return false;
+}
+
+/* One audit record from the kernel: account for it and copy it to the ring. */
+static void
+deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
+    bool truncated)
+{
+	const char *nul = memchr(body, '\0', len);
+	uint64_t serial = 0;
+	bool has_serial;
+	void *p;
+
+	stat_add(&rx->st->received, 1);
+	stat_add(&rx->st->bytes, len);
+	if (nul != NULL)
+		len = (size_t)(nul - body);
+	has_serial = format_parse_stamp(body, len, NULL, NULL, &serial);
+	if (has_serial) {
+		seqgap_note(rx->gaps, (uint32_t)serial);
+		stat_set(&rx->st->last_serial, serial);
+	}
+	if (truncated || len > ring_max_payload(rx->ring)) {
+		note_loss(rx, DROP_OVERSIZE, has_serial, serial);
+		return;
+	}
+	/* Earlier losses are recorded before anything that came after them. */
+	if (loss_pending(rx)) {
+		netlink_rx_flush_loss(rx);
+		if (loss_pending(rx)) {
+			note_loss(rx, DROP_RING_FULL, has_serial, serial);
+			return;
+		}
+	}
+	p = ring_reserve(rx->ring, len);
+	if (p == NULL) {
+		note_loss(rx, DROP_RING_FULL, has_serial, serial);
+		return;
+	}
+	memcpy(p, body, len);
+	ring_commit(rx->ring, len, type);
+}
+
+/* Validate one datagram from claimed sender src_pid and deliver its records. */
+static void
+process(struct netlink_rx *rx, uint32_t src_pid, unsigned char *buf,
+    size_t len, bool truncated)
+{
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+
+	if (src_pid != 0) {
+		stat_add(&rx->st->rejected_spoofed, 1);
+		return;
+	}
+	if (truncated) {
+		/*
+		 * Larger than our buffer. If the header is that of an audit
+		 * record it was a real record we could not take whole: count it
+		 * received and dropped. Anything else is malformed.
+		 */
+		if (len >= NLMSG_HDRLEN && nh->nlmsg_type >= RX_FIRST_RECORD &&
+		    nh->nlmsg_type != AUDIT_REPLACE && nh->nlmsg_len > len)
+			deliver(rx, nh->nlmsg_type, (char *)NLMSG_DATA(nh),
+			    len - NLMSG_HDRLEN, true);
+		else
+			stat_add(&rx->st->rejected_malformed, 1);
+		return;
+	}
+	if (len < NLMSG_HDRLEN || nh->nlmsg_len > len) {
+		stat_add(&rx->st->rejected_malformed, 1);
+		return;
+	}
+	if (nh->nlmsg_type >= RX_FIRST_RECORD) {
+		/*
+		 * An audit record: exactly one per datagram, and the kernel sets
+		 * nlmsg_len to the payload length, not header plus payload (a
+		 * long-standing quirk of audit's unicast path). The datagram's
+		 * length is the truth; the text ends at its first NUL, if any.
+		 */
+		if (nh->nlmsg_type == AUDIT_REPLACE)
+			/* The kernel asking whether we are alive before letting
+			 * another process register: being read is the answer. */
+			stat_add(&rx->st->replace_probes, 1);
+		else
+			deliver(rx, nh->nlmsg_type, (char *)NLMSG_DATA(nh),
+			    len - NLMSG_HDRLEN, false);
+		return;
+	}
+	/* Control replies follow the netlink rules and may be batched. */
+	while (len > 0) {
+		if (!NLMSG_OK(nh, len)) {
+			stat_add(&rx->st->rejected_malformed, 1);
+			return;
+		}
+		stat_add(&rx->st->control, 1);
+		if (nh->nlmsg_type == NLMSG_ERROR &&
+		    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+			struct nlmsgerr *e = NLMSG_DATA(nh);
+			rx->ack_seen = true;
+			rx->ack_seq = nh->nlmsg_seq;
+			rx->ack_err = e->error;
+		}
+		if (NLMSG_ALIGN(nh->nlmsg_len) >= len)
+			break;
+		len -= NLMSG_ALIGN(nh->nlmsg_len);
+		nh = (struct nlmsghdr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+	}
+}
+
+size_t
+netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
+{
+	size_t total = 0;
+	bool committed = false;
+	uint64_t in_before = ring_records_in(rx->ring);
+
+	*empty = false;
+	if (rx->fd < 0) {
+		*empty = true;
+		return 0;
+	}
+	while (total < max_msgs) {
+		int n;
+
+		for (int i = 0; i < RX_BATCH; i++) {
+			struct msghdr *mh = &rx->msgs[i].msg_hdr;
+			memset(mh, 0, sizeof(*mh));
+			mh->msg_iov = &rx->iov[i];
+			mh->msg_iovlen = 1;
+			if (rx->input == NETLINK_RX_KERNEL) {
+				mh->msg_name = &rx->addrs[i];
+				mh->msg_namelen = sizeof(rx->addrs[i]);
+			}
+		}
+		n = recvmmsg(rx->fd, rx->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				*empty = true;
+				stat_set(&rx->st->socket_empty_ns, now_ns());
+			} else if (errno == ENOBUFS) {
+				stat_add(&rx->st->enobufs, 1);
+				continue;
+			} else {
+				stat_add(&rx->st->recv_errors, 1);
+			}
+			break;
+		}
+		stat_add(&rx->st->batches, 1);
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &rx->msgs[i].msg_hdr;
+			unsigned char *buf = rx->iov[i].iov_base;
+			size_t len = rx->msgs[i].msg_len;
+			bool trunc = (mh->msg_flags & MSG_TRUNC) != 0;
+			uint32_t src;
+
+			if (rx->input == NETLINK_RX_KERNEL) {
+				/* A sender without a netlink address is not the kernel. */
+				src = mh->msg_namelen >= sizeof(struct sockaddr_nl) ?
+				    rx->addrs[i].nl_pid : UINT32_MAX;
+			} else {
+				struct sockaddr_nl from;
+				if (len < sizeof(from)) {
+					stat_add(&rx->st->rejected_malformed, 1);
+					continue;
+				}
+				memcpy(&from, buf, sizeof(from));
+				src = from.nl_pid;
+				buf += sizeof(from);
+				len -= sizeof(from);
+			}
+			process(rx, src, buf, len, trunc);
+		}
+		total += (size_t)n;
+		if (n < RX_BATCH) {
+			/* A short batch means the queue ran dry just now; the next
+			 * call would only return EAGAIN. */
+			*empty = true;
+			stat_set(&rx->st->socket_empty_ns, now_ns());
+			break;
+		}
+	}
+	committed = ring_records_in(rx->ring) != in_before;
+	if (committed) {
+		stat_set(&rx->st->last_rx_ns, now_ns());
+		ring_note_high_water(rx->ring);
+		if (ring_wake_needed(rx->ring)) {
+			stat_add(&rx->st->wakeups, 1);
+			rx->wake(rx->wake_arg);
+		}
+	}
+	return total;
+}
+
+int
+netlink_rx_register(struct netlink_rx *rx, unsigned timeout_ms)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct audit_status	st;
+	} req;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	static uint32_t seq = 0x52410000;	/* distinct from kaudit's */
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.st));
+	req.nh.nlmsg_type = AUDIT_SET;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nh.nlmsg_seq = ++seq;
+	req.st.mask = AUDIT_STATUS_PID;
+	req.st.pid = (uint32_t)getpid();
+	rx->ack_seen = false;
+	if (sendto(rx->fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&to,
+	    sizeof(to)) < 0)
+		return -errno;
+	for (;;) {
+		struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
+		uint64_t now = now_ns();
+		bool empty;
+		int rc;
+
+		if (rx->ack_seen && rx->ack_seq == seq)
+			return rx->ack_err;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		rc = poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+		if (rc > 0)
+			netlink_rx_drain(rx, SIZE_MAX, &empty);
+	}
+}

@@ -1,0 +1,71 @@
+/*
+ * notify.c - this file is the only place that talks to systemd: it wraps
+ * sd_notify() so the rest of the daemon has no systemd calls.
+ */
+#include "build_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <systemd/sd-daemon.h>
+
+#include "notify.h"
+
+static void
+send_state(const char *head, const char *status)
+{
+	char buf[1024];
+
+	if (status != NULL)
+		snprintf(buf, sizeof(buf), "%s%sSTATUS=%s", head, *head ? "\n" : "", status);
+	else
+		snprintf(buf, sizeof(buf), "%s", head);
+	(void)sd_notify(0, buf);
+}
+
+void
+notify_ready(const char *status)
+{
+	send_state("READY=1", status);
+}
+
+void
+notify_reloading(void)
+{
+	struct timespec ts;
+	char buf[128];
+
+	/* MONOTONIC_USEC lets newer managers time the reload. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	(void)sd_notify(0, buf);
+}
+
+void
+notify_stopping(const char *status)
+{
+	send_state("STOPPING=1", status);
+}
+
+void
+notify_status(const char *status)
+{
+	send_state("", status);
+}
+
+void
+notify_watchdog(void)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
+uint64_t
+notify_watchdog_usec(void)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	return usec;
+}

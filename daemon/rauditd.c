@@ -1,0 +1,775 @@
+/*
+ * rauditd.c - this file is the daemon's main: options, configuration,
+ * wiring of the modules in dependency order, signals, and the lifecycle
+ * from registration with the kernel to a drained, unregistered stop.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "kaudit.h"
+#include "log.h"
+#include "netlink_rx.h"
+#include "notify.h"
+#include "ring.h"
+#include "seqgap.h"
+#include "spool.h"
+#include "stats.h"
+#include "writer.h"
+
+#ifndef RAUDITD_CONF
+#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
+#endif
+
+/* Exit status; documented in rauditd(8) and used by the unit file. */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,	/* a failure after start (writer could not stop) */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_CONFIG = 3,	/* invalid configuration file */
+	EXIT_BUSY = 4,		/* another audit daemon is registered */
+	EXIT_SPOOL = 5,		/* spool directory unusable */
+	EXIT_KERNEL = 6,	/* kernel audit unavailable or refused us */
+	EXIT_RESOURCE = 7,	/* memory, threads, descriptors */
+};
+
+/* Datagrams per event-loop callback, so a flood cannot starve signals. */
+#define RX_MAX_PER_WAKEUP	4096
+/* Bound on each kernel control request (they may sleep on the backlog). */
+#define KAUDIT_TIMEOUT_MS	2000
+/* How long a stop waits for the kernel to accept the unregistration. */
+#define UNREGISTER_WAIT_S	5.0
+
+struct daemon {
+	struct config		 cfg;
+	const char		*cfg_path;
+	bool			 foreground;
+	bool			 debug;
+	const char		*test_input;	/* framed test socket, no kernel */
+
+	struct ev_loop		*loop;
+	struct ring		*ring;
+	struct seqgap		 gaps;
+	struct rx_stats		 rx_stats;
+	struct writer_stats	 w_stats;
+	struct netlink_rx	*rx;
+	struct writer		*writer;
+
+	ev_io			 rx_watcher;
+	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1, sig_usr2;
+	ev_timer		 tick;
+	ev_timer		 stop_timer;
+	ev_async		 writer_async;
+	ev_async		 unreg_async;
+
+	/* Kernel state as found, to restore at stop. */
+	struct audit_status	 orig;
+	uint32_t		 changed_mask;
+	bool			 registered;
+	bool			 excluded_self;
+
+	bool			 stopping;
+	bool			 unreg_started;
+	pthread_t		 unreg_thread;
+	_Atomic bool		 unreg_done;
+	int			 unreg_rc;
+	time_t			 start_time;
+	int			 ready_fd;	/* daemonize: tell the parent */
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: rauditd [-fdn] [-c file]\n"
+	    "  -f, --foreground   stay in the foreground\n"
+	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -n, --check        check the configuration, print the effective values, exit\n"
+	    "  -d, --debug        debug messages to stderr (implies -f)\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      print the version\n",
+	    RAUDITD_CONF);
+}
+
+/* ---- kernel state ---------------------------------------------------- */
+
+static void
+apply_kernel_settings(struct daemon *d, int kfd)
+{
+	struct audit_status set;
+	int rc;
+
+	memset(&set, 0, sizeof(set));
+	if (d->cfg.backlog_limit != CONFIG_KERNEL_KEEP) {
+		set.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
+		set.backlog_limit = d->cfg.backlog_limit;
+	}
+	if (d->cfg.backlog_wait_time != CONFIG_KERNEL_KEEP) {
+		set.mask |= AUDIT_STATUS_BACKLOG_WAIT_TIME;
+		set.backlog_wait_time = d->cfg.backlog_wait_time;
+	}
+	if (d->cfg.rate_limit != CONFIG_KERNEL_KEEP) {
+		set.mask |= AUDIT_STATUS_RATE_LIMIT;
+		set.rate_limit = d->cfg.rate_limit;
+	}
+	if (d->cfg.failure != CONFIG_KERNEL_KEEP) {
+		set.mask |= AUDIT_STATUS_FAILURE;
+		set.failure = d->cfg.failure;
+	}
+	if (d->cfg.enable == CONFIG_ENABLE_YES && d->orig.enabled == 0) {
+		set.mask |= AUDIT_STATUS_ENABLED;
+		set.enabled = 1;
+	}
+	if (set.mask == 0)
+		return;
+	rc = kaudit_set_status(kfd, &set);
+	if (rc < 0)
+		fatalx(EXIT_KERNEL, "kernel: applying audit settings: %s", strerror(-rc));
+	d->changed_mask = set.mask;
+}
+
+/* The kernel settings to put back at stop (enabled always; others if asked). */
+static void
+restore_kernel_settings(struct daemon *d, int kfd)
+{
+	struct audit_status set;
+	int rc;
+
+	memset(&set, 0, sizeof(set));
+	set.mask = d->changed_mask;
+	if (!d->cfg.restore_kernel)
+		set.mask &= AUDIT_STATUS_ENABLED;
+	if (set.mask == 0)
+		return;
+	set.enabled = d->orig.enabled;
+	set.failure = d->orig.failure;
+	set.rate_limit = d->orig.rate_limit;
+	set.backlog_limit = d->orig.backlog_limit;
+	set.backlog_wait_time = d->orig.backlog_wait_time;
+	rc = kaudit_set_status(kfd, &set);
+	if (rc < 0)
+		log_warnx("kernel: restoring audit settings: %s", strerror(-rc));
+}
+
+static void
+kernel_setup(struct daemon *d)
+{
+	char comm[64];
+	int kfd, rc;
+
+	kfd = kaudit_open(KAUDIT_TIMEOUT_MS);
+	if (kfd < 0)
+		fatalx(EXIT_KERNEL, "kernel: cannot open the audit netlink socket: %s%s",
+		    strerror(-kfd), kfd == -EPROTONOSUPPORT ?
+		    " (kernel built without CONFIG_AUDIT?)" : "");
+	rc = kaudit_get_status(kfd, &d->orig);
+	if (rc < 0)
+		fatalx(EXIT_KERNEL, "kernel: audit status request failed: %s%s",
+		    strerror(-rc), rc == -EPERM ? " (needs CAP_AUDIT_CONTROL)" : "");
+	if (d->orig.pid != 0 && (pid_t)d->orig.pid != getpid() &&
+	    kaudit_pid_alive((pid_t)d->orig.pid, comm, sizeof(comm)))
+		fatalx(EXIT_BUSY, "kernel: another audit daemon is registered: pid %u (%s); "
+		    "stop it first, rauditd does not take over a live daemon",
+		    d->orig.pid, comm);
+	if (d->orig.enabled == 2)
+		log_warnx("kernel: audit configuration is locked (enabled 2); settings stay as they are");
+	else
+		apply_kernel_settings(d, kfd);
+
+	if (d->cfg.exclude_self) {
+		rc = kaudit_exclude_pid(kfd, getpid(), true);
+		if (rc < 0 && rc != -EEXIST)
+			log_warnx("kernel: adding the rule that excludes rauditd's own pid: %s",
+			    strerror(-rc));
+		else
+			d->excluded_self = true;
+	}
+	kaudit_close(kfd);
+
+	rc = netlink_rx_register(d->rx, KAUDIT_TIMEOUT_MS);
+	if (rc == -EEXIST) {
+		pid_t pid = 0;
+		if ((kfd = kaudit_open(KAUDIT_TIMEOUT_MS)) >= 0) {
+			struct audit_status st;
+			if (kaudit_get_status(kfd, &st) == 0)
+				pid = (pid_t)st.pid;
+			kaudit_close(kfd);
+		}
+		if (!kaudit_pid_alive(pid, comm, sizeof(comm)))
+			snprintf(comm, sizeof(comm), "?");
+		fatalx(EXIT_BUSY, "kernel: another audit daemon registered first: pid %ld (%s)",
+		    (long)pid, comm);
+	}
+	if (rc < 0)
+		fatalx(EXIT_KERNEL, "kernel: registering pid %ld as the audit daemon: %s",
+		    (long)getpid(), strerror(-rc));
+	d->registered = true;
+}
+
+/*
+ * Runs on its own thread at stop: the kernel may make a sender of requests
+ * sleep while its backlog is over the limit, and the main thread must keep
+ * draining the socket meanwhile (that is what brings the backlog down).
+ */
+static void *
+unregister_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct audit_status st;
+	int kfd, rc;
+
+	kfd = kaudit_open(KAUDIT_TIMEOUT_MS);
+	if (kfd < 0) {
+		d->unreg_rc = kfd;
+		goto out;
+	}
+	if (d->excluded_self) {
+		rc = kaudit_exclude_pid(kfd, getpid(), false);
+		if (rc < 0 && rc != -ENOENT)
+			log_warnx("kernel: removing the exclude rule: %s", strerror(-rc));
+	}
+	if (d->orig.enabled != 2)
+		restore_kernel_settings(d, kfd);
+	memset(&st, 0, sizeof(st));
+	st.mask = AUDIT_STATUS_PID;
+	st.pid = 0;
+	d->unreg_rc = d->registered ? kaudit_set_status(kfd, &st) : 0;
+	kaudit_close(kfd);
+out:
+	atomic_store(&d->unreg_done, true);
+	ev_async_send(d->loop, &d->unreg_async);
+	return NULL;
+}
+
+/* ---- event loop callbacks -------------------------------------------- */
+
+static void
+wake_writer(void *arg)
+{
+	writer_wake(arg);
+}
+
+static void
+writer_event(void *arg)
+{
+	struct daemon *d = arg;
+
+	ev_async_send(d->loop, &d->writer_async);
+}
+
+static void
+rx_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct daemon *d = w->data;
+	bool empty;
+
+	netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
+	(void)loop;
+	(void)revents;
+}
+
+static void
+finish_stop(struct daemon *d)
+{
+	bool empty = false;
+
+	/* What the kernel sent before it let go of us. */
+	for (int i = 0; i < 1000 && !empty; i++)
+		netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
+	netlink_rx_flush_loss(d->rx);
+	/* Serials still missing now will not come any more. */
+	seqgap_settle(&d->gaps);
+	stat_set(&d->rx_stats.seq_gaps, d->gaps.gaps);
+	ev_io_stop(d->loop, &d->rx_watcher);
+	ev_timer_stop(d->loop, &d->stop_timer);
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+static void
+unreg_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	if (!atomic_load(&d->unreg_done))
+		return;
+	if (d->unreg_rc < 0)
+		log_warnx("kernel: unregistering: %s", strerror(-d->unreg_rc));
+	else if (d->registered)
+		log_info("kernel: unregistered pid %ld", (long)getpid());
+	d->registered = false;
+	finish_stop(d);
+	(void)loop;
+	(void)revents;
+}
+
+static void
+stop_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	log_warnx("kernel: unregistration did not finish in %.0f s; stopping anyway",
+	    UNREGISTER_WAIT_S);
+	finish_stop(d);
+	(void)loop;
+	(void)revents;
+}
+
+static void
+begin_stop(struct daemon *d, const char *why)
+{
+	int rc;
+
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("stopping (%s)", why);
+	notify_stopping("stopping: draining to disk");
+	if (d->test_input != NULL) {
+		finish_stop(d);
+		return;
+	}
+	/* Keep receiving while the helper unregisters. */
+	rc = pthread_create(&d->unreg_thread, NULL, unregister_main, d);
+	if (rc != 0) {
+		log_warnx("stop: cannot start the unregister thread: %s", strerror(rc));
+		finish_stop(d);
+		return;
+	}
+	d->unreg_started = true;
+	ev_timer_init(&d->stop_timer, stop_timeout_cb, UNREGISTER_WAIT_S, 0.);
+	d->stop_timer.data = d;
+	ev_timer_start(d->loop, &d->stop_timer);
+}
+
+static void
+note_changed(const char *key, bool reloadable, void *arg)
+{
+	(void)arg;
+	if (reloadable)
+		log_info("config: %s changed", key);
+	else
+		log_warnx("config: %s changed; the new value requires a restart", key);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	switch (w->signum) {
+	case SIGTERM:
+		begin_stop(d, "SIGTERM");
+		break;
+	case SIGINT:
+		begin_stop(d, "SIGINT");
+		break;
+	case SIGUSR1:
+		log_info("rotating on SIGUSR1");
+		writer_rotate(d->writer);
+		break;
+	case SIGUSR2:
+		log_info("resuming on SIGUSR2");
+		writer_resume(d->writer);
+		break;
+	case SIGHUP: {
+		struct config nc;
+		char err[CONFIG_ERR_MAX];
+		struct writer_settings ws;
+		int rc;
+
+		notify_reloading();
+		config_defaults(&nc);
+		rc = config_load(&nc, d->cfg_path, err, sizeof(err));
+		if (rc < 0) {
+			log_warnx("config: reload rejected, keeping the running configuration: %s", err);
+		} else {
+			size_t n = config_diff(&d->cfg, &nc, note_changed, NULL);
+
+			config_apply_reloadable(&d->cfg, &nc);
+			writer_settings_from_config(&ws, &d->cfg);
+			writer_reconfigure(d->writer, &ws);
+			log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
+		}
+		notify_ready("running");
+		break;
+	}
+	}
+}
+
+static void
+writer_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_debug("writer: state %s",
+	    writer_state_name((enum writer_state)stat_get(&d->w_stats.state)));
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+	char status[256];
+
+	(void)loop;
+	(void)revents;
+	/* Loss markers wait for ring room; without new records, retry here. */
+	netlink_rx_flush_loss(d->rx);
+	snprintf(status, sizeof(status), "received %llu, written %llu, dropped %llu, gaps %llu, writer %s",
+	    (unsigned long long)stat_get(&d->rx_stats.received),
+	    (unsigned long long)stat_get(&d->w_stats.written),
+	    (unsigned long long)(stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
+	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE])),
+	    (unsigned long long)(d->gaps.gaps),
+	    writer_state_name((enum writer_state)stat_get(&d->w_stats.state)));
+	notify_status(status);
+	stat_set(&d->rx_stats.seq_gaps, d->gaps.gaps);
+	stat_set(&d->rx_stats.seq_late, d->gaps.late);
+}
+
+/* ---- startup --------------------------------------------------------- */
+
+static int
+open_test_input(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, sz = 64 * 1024 * 1024;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	return fd;
+}
+
+static unsigned
+read_proc_uint(const char *path)
+{
+	char buf[32] = "";
+	unsigned long v = 4294967295UL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			v = strtoul(buf, NULL, 10);
+		}
+		close(fd);
+	}
+	return (unsigned)v;
+}
+
+static void
+daemon_text(struct daemon *d, char *buf, size_t len, const char *op)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "?");
+	snprintf(buf, len, "op=%s ver=%s format=%s kernel=%s auid=%u pid=%ld uid=%u ses=%u res=success",
+	    op, PACKAGE_VERSION,
+	    d->cfg.log_format == CONFIG_FORMAT_ENRICHED ? "enriched" : "raw",
+	    u.release, read_proc_uint("/proc/self/loginuid"), (long)getpid(),
+	    (unsigned)getuid(), read_proc_uint("/proc/self/sessionid"));
+}
+
+/* Fork into the background; the parent exits once the child is ready. */
+static void
+daemonize(struct daemon *d)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fatal(EXIT_RESOURCE, "pipe");
+	pid = fork();
+	if (pid < 0)
+		fatal(EXIT_RESOURCE, "fork");
+	if (pid > 0) {
+		char c = EXIT_RUNTIME;
+		ssize_t n;
+		close(p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		/* No byte: the child exited before it was ready. */
+		_exit(n == 1 ? (unsigned char)c : EXIT_RUNTIME);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		fatal(EXIT_RESOURCE, "setsid");
+	if (chdir("/") < 0)
+		fatal(EXIT_RESOURCE, "chdir /");
+	{
+		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+	}
+	d->ready_fd = p[1];
+}
+
+static void
+tell_parent(struct daemon *d, char code)
+{
+	if (d->ready_fd >= 0) {
+		ssize_t n = write(d->ready_fd, &code, 1);
+		(void)n;
+		close(d->ready_fd);
+		d->ready_fd = -1;
+		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	}
+}
+
+static void
+start_watchers(struct daemon *d)
+{
+	ev_io_init(&d->rx_watcher, rx_cb, netlink_rx_fd(d->rx), EV_READ);
+	d->rx_watcher.data = d;
+	ev_io_start(d->loop, &d->rx_watcher);
+
+#define SIG(w, n) do { ev_signal_init(&d->w, signal_cb, n); d->w.data = d; \
+	ev_signal_start(d->loop, &d->w); } while (0)
+	SIG(sig_term, SIGTERM);
+	SIG(sig_int, SIGINT);
+	SIG(sig_hup, SIGHUP);
+	SIG(sig_usr1, SIGUSR1);
+	SIG(sig_usr2, SIGUSR2);
+#undef SIG
+	ev_async_init(&d->writer_async, writer_async_cb);
+	d->writer_async.data = d;
+	ev_async_start(d->loop, &d->writer_async);
+	ev_async_init(&d->unreg_async, unreg_cb);
+	d->unreg_async.data = d;
+	ev_async_start(d->loop, &d->unreg_async);
+	ev_timer_init(&d->tick, tick_cb, 1.0, (double)d->cfg.stats_interval);
+	d->tick.data = d;
+	ev_timer_start(d->loop, &d->tick);
+}
+
+static void
+log_counters(struct daemon *d, const char *when)
+{
+	uint64_t written, markers, out;
+
+	writer_counts(d->writer, &written, &markers, &out);
+	log_info("%s: received %llu, written %llu, dropped ring_full %llu oversize %llu "
+	    "shutdown %llu, in ring %llu, spoofed %llu, malformed %llu, serial gaps %llu, "
+	    "ring high-water %zu of %zu bytes", when,
+	    (unsigned long long)stat_get(&d->rx_stats.received),
+	    (unsigned long long)written,
+	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_RING_FULL]),
+	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_OVERSIZE]),
+	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_SHUTDOWN]),
+	    (unsigned long long)((ring_records_in(d->ring) - stat_get(&d->rx_stats.loss_markers)) -
+	    (out - markers)),
+	    (unsigned long long)stat_get(&d->rx_stats.rejected_spoofed),
+	    (unsigned long long)stat_get(&d->rx_stats.rejected_malformed),
+	    (unsigned long long)d->gaps.gaps,
+	    ring_high_water(d->ring), ring_capacity(d->ring));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",	no_argument,		NULL, 'f' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "check",	no_argument,		NULL, 'n' },
+		{ "debug",	no_argument,		NULL, 'd' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "test-input",	required_argument,	NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct daemon dd;
+	struct daemon *d = &dd;
+	struct spool *spool = NULL;
+	struct spool_recovery rec;
+	struct writer_settings ws;
+	char err[CONFIG_ERR_MAX], text[1024];
+	const char *what;
+	bool check = false;
+	size_t rcv_got = 0, rcv_want = 0;
+	uint64_t left = 0;
+	int ch, rc, status = EXIT_OK;
+
+	d->cfg_path = RAUDITD_CONF;
+	d->ready_fd = -1;
+	while ((ch = getopt_long(argc, argv, "fc:ndhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': d->foreground = true; break;
+		case 'c': d->cfg_path = optarg; break;
+		case 'n': check = true; break;
+		case 'd': d->debug = d->foreground = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("rauditd %s\n", PACKAGE_VERSION); return EXIT_OK;
+		case 'T': d->test_input = optarg; d->foreground = true; break;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rauditd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	config_defaults(&d->cfg);
+	rc = config_load(&d->cfg, d->cfg_path, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "rauditd: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		config_print(&d->cfg, stdout);
+		return EXIT_OK;
+	}
+
+	log_init("rauditd", d->foreground, d->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (!d->foreground)
+		daemonize(d);
+	d->start_time = time(NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Dependency order: spool, ring, receiver, kernel, writer, loop. */
+	rc = spool_open(&spool, d->cfg.spool_dir, &rec, &what);
+	if (rc < 0)
+		fatalx(EXIT_SPOOL, "spool: %s: %s: %s", d->cfg.spool_dir, what, strerror(-rc));
+	if (rec.torn_bytes)
+		log_warnx("spool: cut a torn last line of %llu bytes from segment %llu",
+		    (unsigned long long)rec.torn_bytes, (unsigned long long)rec.last);
+	if (rec.gaps)
+		log_warnx("spool: %llu segment number(s) missing between %llu and %llu",
+		    (unsigned long long)rec.gaps, (unsigned long long)rec.first,
+		    (unsigned long long)rec.last);
+	stat_set(&d->w_stats.torn_bytes, rec.torn_bytes);
+
+	d->ring = ring_new(d->cfg.ring_size, d->cfg.lock_ring);
+	if (d->ring == NULL)
+		fatal(EXIT_RESOURCE, "ring: allocating %llu bytes%s",
+		    (unsigned long long)d->cfg.ring_size, d->cfg.lock_ring ? " (locked)" : "");
+	seqgap_init(&d->gaps);
+
+	writer_settings_from_config(&ws, &d->cfg);
+	d->writer = writer_new(d->ring, spool, &ws, &d->w_stats, writer_event, d);
+	if (d->writer == NULL)
+		fatal(EXIT_RESOURCE, "writer");
+	d->rx = netlink_rx_new(d->ring, &d->rx_stats, &d->gaps, wake_writer, d->writer);
+	if (d->rx == NULL)
+		fatal(EXIT_RESOURCE, "netlink: receive buffers");
+
+	d->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOENV);
+	if (d->loop == NULL)
+		fatalx(EXIT_RESOURCE, "libev: cannot initialise the default loop");
+
+	if (d->test_input != NULL) {
+		int fd = open_test_input(d->test_input);
+		if (fd < 0)
+			fatalx(EXIT_KERNEL, "test input %s: %s", d->test_input, strerror(-fd));
+		netlink_rx_attach(d->rx, fd, NETLINK_RX_FRAMED);
+	} else {
+		rc = netlink_rx_open(d->rx, d->cfg.rcvbuf, &rcv_got, &rcv_want, &what);
+		if (rc < 0)
+			fatalx(EXIT_KERNEL, "netlink: %s: %s", what, strerror(-rc));
+		if (rcv_got < rcv_want)
+			log_warnx("netlink: receive buffer is %zu bytes, not the %zu configured "
+			    "(SO_RCVBUFFORCE needs CAP_NET_ADMIN; SO_RCVBUF is capped by "
+			    "net.core.rmem_max)", rcv_got, rcv_want);
+	}
+
+	daemon_text(d, text, sizeof(text), "start");
+	rc = writer_start(d->writer, text);
+	if (rc < 0)
+		fatalx(EXIT_RESOURCE, "writer: cannot start thread: %s", strerror(-rc));
+
+	/* Registration comes after the writer runs: from now on records flow. */
+	if (d->test_input == NULL)
+		kernel_setup(d);
+
+	/* Only the receive path (this thread) gets the boost; the writer keeps
+	 * normal priority so a flood cannot starve the audited system. */
+	if (d->cfg.priority_boost > 0 &&
+	    setpriority(PRIO_PROCESS, 0, -d->cfg.priority_boost) < 0)
+		log_warn("priority_boost %d", d->cfg.priority_boost);
+
+	start_watchers(d);
+	log_info("started: spool %s (segment %llu), ring %llu bytes, pid %ld",
+	    d->cfg.spool_dir, (unsigned long long)stat_get(&d->w_stats.segment) ?
+	    (unsigned long long)stat_get(&d->w_stats.segment) : (unsigned long long)rec.last + 1,
+	    (unsigned long long)d->cfg.ring_size, (long)getpid());
+	notify_ready("running");
+	tell_parent(d, EXIT_OK);
+
+	ev_run(d->loop, 0);
+
+	/* The loop ends after the final drain: now empty the ring to disk. */
+	snprintf(text, sizeof(text),
+	    "op=terminate auid=%u pid=%ld uid=%u ses=%u received=%llu dropped=%llu serial_gaps=%llu res=success",
+	    read_proc_uint("/proc/self/loginuid"), (long)getpid(), (unsigned)getuid(),
+	    read_proc_uint("/proc/self/sessionid"),
+	    (unsigned long long)stat_get(&d->rx_stats.received),
+	    (unsigned long long)(stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
+	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE])),
+	    (unsigned long long)d->gaps.gaps);
+	rc = writer_stop(d->writer, d->cfg.drain_timeout, text, &left);
+	{
+		uint64_t written, markers, out, in_ring;
+		writer_counts(d->writer, &written, &markers, &out);
+		in_ring = (ring_records_in(d->ring) - stat_get(&d->rx_stats.loss_markers)) -
+		    (out - markers);
+		stat_set(&d->rx_stats.dropped[DROP_SHUTDOWN], in_ring);
+	}
+	if (rc < 0) {
+		log_warnx("writer: did not drain within drain_timeout %u s; %llu record(s) lost",
+		    d->cfg.drain_timeout, (unsigned long long)left);
+		status = EXIT_RUNTIME;
+	}
+	log_counters(d, "stopped");
+	if (d->unreg_started && atomic_load(&d->unreg_done))
+		pthread_join(d->unreg_thread, NULL);
+	if (rc == 0) {
+		writer_free(d->writer);
+		netlink_rx_free(d->rx);
+		ring_free(d->ring);
+	}
+	return status;
+}

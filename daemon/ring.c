@@ -1,0 +1,294 @@
+/*
+ * ring.c - this file implements the lock-free SPSC record ring declared in
+ * ring.h; see the DESIGN block there for ownership and layout.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ring.h"
+
+/* Separate cache lines for each side's hot fields (false sharing). */
+#define RING_CACHELINE	64
+/* Length value of a pad marker: "skip to the start of the buffer". */
+#define RING_PAD	UINT32_MAX
+
+struct ring_hdr {
+	uint32_t	len;
+	uint32_t	tag;
+};
+
+struct ring {
+	/* Read-mostly, set by ring_new(). */
+	unsigned char	*buf;
+	size_t		 cap;
+	size_t		 mask;
+	bool		 locked;
+
+	/* Producer side. */
+	alignas(RING_CACHELINE) _Atomic uint64_t head;
+	uint64_t	 tail_cache;	/* producer's last view of tail */
+	uint64_t	 res_pos;	/* reserved record's header position */
+	uint64_t	 res_pad;	/* pad bytes before it (0 = none) */
+	size_t		 res_len;
+	_Atomic uint64_t records_in;
+	_Atomic size_t	 high_water;
+
+	/* Consumer side. */
+	alignas(RING_CACHELINE) _Atomic uint64_t tail;
+	_Atomic uint64_t records_out;
+
+	/* Shared flag, its own line: 1 while the consumer is going to sleep. */
+	alignas(RING_CACHELINE) _Atomic int waiting;
+};
+
+static size_t
+rec_size(size_t len)
+{
+	return RING_RECORD_OVERHEAD + ((len + 7) & ~(size_t)7);
+}
+
+struct ring *
+ring_new(size_t capacity, bool lock)
+{
+	struct ring *r;
+	void *p;
+
+	if (capacity < 4096 || (capacity & (capacity - 1)) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (posix_memalign(&p, RING_CACHELINE, sizeof(*r)) != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	r = p;
+	memset(r, 0, sizeof(*r));
+	r->buf = mmap(NULL, capacity, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (r->buf == MAP_FAILED) {
+		int e = errno;
+		free(r);
+		errno = e;
+		return NULL;
+	}
+	if (lock) {
+		if (mlock(r->buf, capacity) < 0) {
+			int e = errno;
+			munmap(r->buf, capacity);
+			free(r);
+			errno = e;
+			return NULL;
+		}
+		r->locked = true;
+	}
+	r->cap = capacity;
+	r->mask = capacity - 1;
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
+	atomic_init(&r->records_in, 0);
+	atomic_init(&r->records_out, 0);
+	atomic_init(&r->high_water, 0);
+	atomic_init(&r->waiting, 0);
+	return r;
+}
+
+void
+ring_free(struct ring *r)
+{
+	if (r == NULL)
+		return;
+	if (r->locked)
+		munlock(r->buf, r->cap);
+	munmap(r->buf, r->cap);
+	free(r);
+}
+
+size_t
+ring_capacity(const struct ring *r)
+{
+	return r->cap;
+}
+
+size_t
+ring_max_payload(const struct ring *r)
+{
+	/* A quarter of the ring, so one record can never starve the rest. */
+	return r->cap / 4 - RING_RECORD_OVERHEAD;
+}
+
+void *
+ring_reserve(struct ring *r, size_t len)
+{
+	/* relaxed: head is written only by this thread. */
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	size_t need, off, contig;
+	uint64_t pad;
+
+	if (len > ring_max_payload(r))
+		return NULL;
+	need = rec_size(len);
+	off = (size_t)(head & r->mask);
+	contig = r->cap - off;
+	pad = contig < need ? contig : 0;
+
+	if (head + pad + need - r->tail_cache > r->cap) {
+		/* acquire: pairs with the release in ring_release(), so the
+		 * consumer is done reading the bytes we are about to reuse. */
+		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (head + pad + need - r->tail_cache > r->cap)
+			return NULL;
+	}
+	r->res_pos = head + pad;
+	r->res_pad = pad;
+	r->res_len = len;
+	return r->buf + (size_t)(r->res_pos & r->mask) + RING_RECORD_OVERHEAD;
+}
+
+void
+ring_commit(struct ring *r, size_t len, uint32_t tag)
+{
+	struct ring_hdr *h;
+	uint64_t head;
+
+	if (len > r->res_len)
+		len = r->res_len;
+	if (r->res_pad) {
+		h = (struct ring_hdr *)(r->buf + (size_t)((r->res_pos - r->res_pad) & r->mask));
+		h->len = RING_PAD;
+		h->tag = 0;
+	}
+	h = (struct ring_hdr *)(r->buf + (size_t)(r->res_pos & r->mask));
+	h->len = (uint32_t)len;
+	h->tag = tag;
+	head = r->res_pos + rec_size(len);
+	r->res_pad = 0;
+	r->res_len = 0;
+	atomic_fetch_add_explicit(&r->records_in, 1, memory_order_relaxed);
+	/* release: publishes the header and payload; pairs with the acquire
+	 * in ring_next(). */
+	atomic_store_explicit(&r->head, head, memory_order_release);
+}
+
+bool
+ring_wake_needed(struct ring *r)
+{
+	/*
+	 * seq_cst fence: orders our head store before the load of waiting.
+	 * Pairs with the fence in ring_prepare_wait(): either the consumer
+	 * sees the new head and does not sleep, or we see waiting == 1.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&r->waiting, memory_order_relaxed) == 0)
+		return false;
+	return atomic_exchange_explicit(&r->waiting, 0, memory_order_relaxed) != 0;
+}
+
+void
+ring_note_high_water(struct ring *r)
+{
+	size_t used = ring_used(r);
+
+	if (used > atomic_load_explicit(&r->high_water, memory_order_relaxed))
+		atomic_store_explicit(&r->high_water, used, memory_order_relaxed);
+}
+
+void
+ring_iter_begin(struct ring *r, struct ring_iter *it)
+{
+	it->pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	it->head = it->pos;
+	it->count = 0;
+}
+
+bool
+ring_next(struct ring *r, struct ring_iter *it, struct ring_rec *out)
+{
+	const struct ring_hdr *h;
+
+	for (;;) {
+		if (it->pos == it->head) {
+			/* acquire: pairs with the release in ring_commit(). */
+			it->head = atomic_load_explicit(&r->head, memory_order_acquire);
+			if (it->pos == it->head)
+				return false;
+		}
+		h = (const struct ring_hdr *)(r->buf + (size_t)(it->pos & r->mask));
+		if (h->len == RING_PAD) {
+			it->pos += r->cap - (size_t)(it->pos & r->mask);
+			continue;
+		}
+		out->data = (const unsigned char *)h + RING_RECORD_OVERHEAD;
+		out->len = h->len;
+		out->tag = h->tag;
+		it->pos += rec_size(h->len);
+		it->count++;
+		return true;
+	}
+}
+
+void
+ring_release(struct ring *r, const struct ring_iter *it)
+{
+	atomic_fetch_add_explicit(&r->records_out, it->count, memory_order_relaxed);
+	/* release: we are done with the bytes; pairs with the acquire in
+	 * ring_reserve(). */
+	atomic_store_explicit(&r->tail, it->pos, memory_order_release);
+}
+
+bool
+ring_prepare_wait(struct ring *r)
+{
+	uint64_t head, tail;
+
+	atomic_store_explicit(&r->waiting, 1, memory_order_relaxed);
+	/* seq_cst fence: pairs with the one in ring_wake_needed(). */
+	atomic_thread_fence(memory_order_seq_cst);
+	head = atomic_load_explicit(&r->head, memory_order_acquire);
+	tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (head != tail) {
+		atomic_store_explicit(&r->waiting, 0, memory_order_relaxed);
+		return false;
+	}
+	return true;
+}
+
+void
+ring_cancel_wait(struct ring *r)
+{
+	atomic_store_explicit(&r->waiting, 0, memory_order_relaxed);
+}
+
+size_t
+ring_used(const struct ring *r)
+{
+	/* Load tail first: head only grows, so the difference never goes
+	 * negative even when both move between the loads. */
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	return (size_t)(head - tail);
+}
+
+size_t
+ring_high_water(const struct ring *r)
+{
+	return atomic_load_explicit(&r->high_water, memory_order_relaxed);
+}
+
+uint64_t
+ring_records_in(const struct ring *r)
+{
+	return atomic_load_explicit(&r->records_in, memory_order_relaxed);
+}
+
+uint64_t
+ring_records_out(const struct ring *r)
+{
+	return atomic_load_explicit(&r->records_out, memory_order_relaxed);
+}

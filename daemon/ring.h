@@ -1,0 +1,117 @@
+/*
+ * ring.h - single-producer single-consumer ring of length-prefixed records.
+ *
+ * DESIGN
+ * The ring is the only structure the main thread (producer) and the writer
+ * thread (consumer) touch per record. It is a fixed power-of-two byte buffer
+ * allocated once by ring_new() and never resized. Indices run free (64-bit,
+ * never wrap in practice) and are compared only by difference.
+ *
+ * Ownership:
+ *   head, records_in, high_water, reservation  written by the producer only
+ *   tail, records_out                          written by the consumer only
+ *   waiting                                    set by the consumer, cleared
+ *                                              by either (see ring_wake_needed)
+ * Every other thread may read the counters through the ring_*_count() and
+ * ring_used() snapshots.
+ *
+ * A record never wraps around the end of the buffer: when it does not fit
+ * in the bytes left before the end, the producer writes a pad marker there
+ * and places the record at the start. Records are 8-byte aligned, so a
+ * record's payload can be read in place by the consumer.
+ *
+ * Neither side blocks, allocates or makes a system call in this module. The
+ * consumer may sleep on an eventfd of its own, and uses ring_prepare_wait()
+ * and ring_wake_needed() to make sure a wake-up is never lost.
+ */
+#ifndef RAUDITD_RING_H
+#define RAUDITD_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ring;
+
+/* The bytes one record occupies besides its payload (the length prefix). */
+#define RING_RECORD_OVERHEAD	8
+
+/*
+ * Allocate a ring of capacity bytes (a power of two, at least 4096). The
+ * memory is prefaulted so the producer never takes a page fault on first
+ * touch; with lock, it is also mlock()ed. Returns NULL with errno set.
+ * Call before any thread uses it.
+ */
+struct ring *ring_new(size_t capacity, bool lock);
+
+/* Release the ring. Only when neither thread uses it any more. */
+void ring_free(struct ring *r);
+
+/* Capacity in bytes, and the largest payload a record may carry. */
+size_t ring_capacity(const struct ring *r);
+size_t ring_max_payload(const struct ring *r);
+
+/*
+ * Producer: return a pointer to len contiguous writable bytes for the next
+ * record, or NULL when the ring has no room (the caller drops and counts).
+ * Nothing is visible to the consumer until ring_commit().
+ */
+void *ring_reserve(struct ring *r, size_t len);
+
+/*
+ * Producer: publish the reserved record with its final length (at most the
+ * reserved length) and a caller-defined tag.
+ */
+void ring_commit(struct ring *r, size_t len, uint32_t tag);
+
+/*
+ * Producer, once per batch of commits: true when the consumer announced it
+ * is about to sleep and must be woken (the caller writes its eventfd). This
+ * is the empty->non-empty edge; otherwise no system call is needed.
+ */
+bool ring_wake_needed(struct ring *r);
+
+/* Producer, once per batch: update the high-water mark. */
+void ring_note_high_water(struct ring *r);
+
+struct ring_rec {
+	const void	*data;
+	uint32_t	 len;
+	uint32_t	 tag;
+};
+
+/* A consumer's read position; starts at ring_iter_begin(). */
+struct ring_iter {
+	uint64_t	pos;
+	uint64_t	head;		/* cached producer index */
+	uint64_t	count;		/* records returned since begin */
+};
+
+/* Consumer: start iterating at the oldest unreleased record. */
+void ring_iter_begin(struct ring *r, struct ring_iter *it);
+
+/*
+ * Consumer: return the next committed record after it, without releasing
+ * it. false when there is none (yet). The data stays valid until released.
+ */
+bool ring_next(struct ring *r, struct ring_iter *it, struct ring_rec *out);
+
+/* Consumer: free everything up to the iterator; counts it->count records. */
+void ring_release(struct ring *r, const struct ring_iter *it);
+
+/*
+ * Consumer sleep protocol: call ring_prepare_wait(); if it returns true the
+ * ring is still empty and the consumer may block on its eventfd (the
+ * producer will see the flag and wake it). If false, a record arrived:
+ * do not sleep.
+ */
+bool ring_prepare_wait(struct ring *r);
+void ring_cancel_wait(struct ring *r);
+
+/* Snapshots, any thread. */
+size_t ring_used(const struct ring *r);
+size_t ring_high_water(const struct ring *r);
+uint64_t ring_records_in(const struct ring *r);
+uint64_t ring_records_out(const struct ring *r);
+
+#endif

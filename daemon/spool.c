@@ -1,0 +1,718 @@
+/*
+ * spool.c - this file keeps the spool's on-disk discipline: numbered
+ * append-only segments, torn-tail repair at open, rotation by opening the
+ * next number, retention of the oldest sealed segments, and the reader that
+ * every consumer of the spool shares.
+ */
+#include "build_config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+/* How far back from the end to look for the last newline of a torn tail. */
+#define SPOOL_TAIL_SCAN		(64 * 1024)
+/* The reader's buffer; a longer line is skipped and reported. */
+#define SPOOL_READ_BUF		(256 * 1024)
+
+struct seg {
+	uint64_t	no;
+	uint64_t	bytes;
+};
+
+struct spool {
+	char		 dir[4096];
+	int		 dirfd;
+	int		 fd;		/* open segment */
+	uint64_t	 no;		/* its number */
+	uint64_t	 size;		/* its last good size */
+	bool		 dirty_tail;	/* a failed write may have left bytes past size */
+	struct seg	*segs;		/* sealed segments, oldest first */
+	size_t		 nsegs, cap;
+	uint64_t	 sealed_bytes;
+};
+
+void
+spool_segment_name(char *buf, size_t len, uint64_t n)
+{
+	snprintf(buf, len, SPOOL_NAME_FMT, (unsigned long long)n);
+}
+
+bool
+spool_parse_name(const char *name, uint64_t *n)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (strncmp(name, "audit-", 6) != 0)
+		return false;
+	for (i = 6; i < 6 + 8; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	if (strcmp(name + i, ".log") != 0 || v == 0)
+		return false;
+	*n = v;
+	return true;
+}
+
+bool
+spool_line_valid(const char *line, size_t len)
+{
+	const char *m;
+
+	if (len < 24 || memcmp(line, "type=", 5) != 0)
+		return false;
+	m = memmem(line, len, " msg=audit(", 11);
+	if (m == NULL || m - line > 64)
+		return false;
+	return memchr(m, ')', len - (size_t)(m - line)) != NULL;
+}
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+
+	return x->no < y->no ? -1 : x->no > y->no;
+}
+
+/* List the segments of an open directory, sorted. */
+static int
+scan_segments(int dirfd, struct seg **out, size_t *n, size_t *cap)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	fd = dup(dirfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	rewinddir(d);
+	*n = 0;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		uint64_t no;
+
+		if (!spool_parse_name(de->d_name, &no))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct seg *ns = realloc(*out, nc * sizeof(*ns));
+			if (ns == NULL) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*out = ns;
+			*cap = nc;
+		}
+		(*out)[*n].no = no;
+		(*out)[*n].bytes = (uint64_t)st.st_size;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), seg_cmp);
+	return 0;
+}
+
+/* Cut a partial last line off segment no. Returns bytes cut or -errno. */
+static int64_t
+cut_torn_tail(int dirfd, uint64_t no, uint64_t size)
+{
+	char name[SPOOL_NAME_LEN + 8], buf[4096];
+	uint64_t pos = size, keep = 0, scanned = 0;
+	bool found = false;
+	int fd;
+	int64_t rc;
+
+	if (size == 0)
+		return 0;
+	spool_segment_name(name, sizeof(name), no);
+	fd = openat(dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	while (pos > 0 && scanned < SPOOL_TAIL_SCAN && !found) {
+		size_t chunk = pos < sizeof(buf) ? (size_t)pos : sizeof(buf);
+		ssize_t r = pread(fd, buf, chunk, (off_t)(pos - chunk));
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if ((size_t)r != chunk) {
+			rc = -EIO;
+			goto out;
+		}
+		for (size_t i = chunk; i > 0; i--)
+			if (buf[i - 1] == '\n') {
+				keep = pos - chunk + i;
+				found = true;
+				break;
+			}
+		pos -= chunk;
+		scanned += chunk;
+	}
+	/* No newline in the scanned window: everything after the last line we
+	 * can prove is a partial record; with none at all, the whole file. */
+	if (keep == size) {
+		rc = 0;
+		goto out;
+	}
+	if (ftruncate(fd, (off_t)keep) < 0 || fsync(fd) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = (int64_t)(size - keep);
+out:
+	close(fd);
+	return rc;
+}
+
+static int
+open_segment(struct spool *s, uint64_t no)
+{
+	char name[SPOOL_NAME_LEN + 8];
+	int fd;
+
+	spool_segment_name(name, sizeof(name), no);
+	fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	/* The new name must survive a crash before any record is in it. */
+	if (fsync(s->dirfd) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	s->fd = fd;
+	s->no = no;
+	s->size = 0;
+	s->dirty_tail = false;
+	return 0;
+}
+
+int
+spool_open(struct spool **sp, const char *dir, struct spool_recovery *rec,
+    const char **what)
+{
+	struct spool *s;
+	struct stat st;
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	*what = "";
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		*what = "allocate";
+		return -ENOMEM;
+	}
+	s->dirfd = s->fd = -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		*what = "create directory";
+		goto fail;
+	}
+	if (lstat(dir, &st) < 0) {
+		rc = -errno;
+		*what = "stat";
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rc = -ENOTDIR;
+		*what = "not a directory";
+		goto fail;
+	}
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->dirfd < 0) {
+		rc = -errno;
+		*what = "open directory";
+		goto fail;
+	}
+	if (faccessat(s->dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		rc = -errno;
+		*what = "directory not writable";
+		goto fail;
+	}
+	rc = scan_segments(s->dirfd, &s->segs, &s->nsegs, &s->cap);
+	if (rc < 0) {
+		*what = "read directory";
+		goto fail;
+	}
+	rec->segments = s->nsegs;
+	if (s->nsegs > 0) {
+		struct seg *last = &s->segs[s->nsegs - 1];
+		int64_t cut;
+
+		rec->first = s->segs[0].no;
+		rec->last = last->no;
+		rec->gaps = (rec->last - rec->first + 1) - s->nsegs;
+		cut = cut_torn_tail(s->dirfd, last->no, last->bytes);
+		if (cut < 0) {
+			rc = (int)cut;
+			*what = "repair torn tail";
+			goto fail;
+		}
+		rec->torn_bytes = (uint64_t)cut;
+		last->bytes -= (uint64_t)cut;
+		for (size_t i = 0; i < s->nsegs; i++)
+			s->sealed_bytes += s->segs[i].bytes;
+		rec->bytes = s->sealed_bytes;
+		if (last->no >= 99999999ULL) {
+			rc = -EOVERFLOW;
+			*what = "segment numbers exhausted";
+			goto fail;
+		}
+	}
+	rc = open_segment(s, s->nsegs ? s->segs[s->nsegs - 1].no + 1 : 1);
+	if (rc < 0) {
+		*what = "create segment";
+		goto fail;
+	}
+	*sp = s;
+	return 0;
+fail:
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->segs);
+	free(s);
+	return rc;
+}
+
+int
+spool_close(struct spool *s)
+{
+	int rc = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->fd >= 0) {
+		if (fsync(s->fd) < 0)
+			rc = -errno;
+		close(s->fd);
+	}
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->segs);
+	free(s);
+	return rc;
+}
+
+int
+spool_append(struct spool *s, const struct iovec *iov, int iovcnt)
+{
+	struct iovec local[64];
+	uint64_t off;
+	int rc = 0, cnt;
+
+	if (s->fd < 0)
+		return -EBADF;
+	/* A failed write earlier may have left bytes past the good size. */
+	if (s->dirty_tail) {
+		if (ftruncate(s->fd, (off_t)s->size) < 0)
+			return -errno;
+		s->dirty_tail = false;
+	}
+	while (iovcnt > 0) {
+		cnt = iovcnt < 64 ? iovcnt : 64;
+		memcpy(local, iov, (size_t)cnt * sizeof(*iov));
+		off = s->size;
+		{
+			struct iovec *v = local;
+			int left = cnt;
+			uint64_t done = 0;
+
+			while (left > 0) {
+				ssize_t n = pwritev(s->fd, v, left, (off_t)(off + done));
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0) {
+					rc = -errno;
+					goto fail;
+				}
+				if (n == 0) {
+					rc = -EIO;
+					goto fail;
+				}
+				done += (uint64_t)n;
+				while (left > 0 && (size_t)n >= v->iov_len) {
+					n -= (ssize_t)v->iov_len;
+					v++;
+					left--;
+				}
+				if (left > 0 && n > 0) {
+					v->iov_base = (char *)v->iov_base + n;
+					v->iov_len -= (size_t)n;
+				}
+			}
+			s->size += done;
+		}
+		iov += cnt;
+		iovcnt -= cnt;
+	}
+	return 0;
+fail:
+	/*
+	 * Cut back to the last whole line, so the segment never holds a
+	 * partial record. If that fails too, try again before the next write.
+	 * Lines of earlier chunks of this call are kept: they are complete.
+	 */
+	if (ftruncate(s->fd, (off_t)s->size) < 0)
+		s->dirty_tail = true;
+	return rc;
+}
+
+int
+spool_sync(struct spool *s, bool data_only)
+{
+	int rc = data_only ? fdatasync(s->fd) : fsync(s->fd);
+
+	return rc < 0 ? -errno : 0;
+}
+
+int
+spool_rotate(struct spool *s)
+{
+	int oldfd = s->fd, rc;
+	uint64_t oldno = s->no, oldsize = s->size;
+
+	if (s->dirty_tail && ftruncate(s->fd, (off_t)s->size) < 0)
+		return -errno;
+	if (fsync(oldfd) < 0)
+		return -errno;
+	if (s->nsegs == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct seg *ns = realloc(s->segs, nc * sizeof(*ns));
+		if (ns == NULL)
+			return -ENOMEM;
+		s->segs = ns;
+		s->cap = nc;
+	}
+	if (oldno >= 99999999ULL)
+		return -EOVERFLOW;
+	rc = open_segment(s, oldno + 1);
+	if (rc < 0) {
+		s->fd = oldfd;		/* keep writing the old one */
+		s->no = oldno;
+		s->size = oldsize;
+		return rc;
+	}
+	close(oldfd);
+	s->segs[s->nsegs].no = oldno;
+	s->segs[s->nsegs].bytes = oldsize;
+	s->nsegs++;
+	s->sealed_bytes += oldsize;
+	return 0;
+}
+
+int
+spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
+    uint64_t *freed)
+{
+	char name[SPOOL_NAME_LEN + 8];
+	size_t del = 0;
+	int rc = 0;
+
+	*freed = 0;
+	while (del < s->nsegs) {
+		uint64_t count = s->nsegs - del + 1;		/* + open segment */
+		uint64_t bytes = s->sealed_bytes + s->size;
+		bool over = (max_segments && count > max_segments) ||
+		    (max_bytes && bytes > max_bytes);
+
+		if (!over)
+			break;
+		spool_segment_name(name, sizeof(name), s->segs[del].no);
+		if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT) {
+			rc = -errno;
+			break;
+		}
+		s->sealed_bytes -= s->segs[del].bytes;
+		*freed += s->segs[del].bytes;
+		del++;
+	}
+	if (del > 0) {
+		memmove(s->segs, s->segs + del, (s->nsegs - del) * sizeof(*s->segs));
+		s->nsegs -= del;
+		if (fsync(s->dirfd) < 0 && rc == 0)
+			rc = -errno;
+	}
+	return rc < 0 ? rc : (int)del;
+}
+
+uint64_t spool_segment(const struct spool *s) { return s->no; }
+uint64_t spool_segment_bytes(const struct spool *s) { return s->size; }
+uint64_t spool_total_bytes(const struct spool *s) { return s->sealed_bytes + s->size; }
+uint64_t spool_segment_count(const struct spool *s) { return s->nsegs + 1; }
+int spool_fd(const struct spool *s) { return s->fd; }
+const char *spool_dir(const struct spool *s) { return s->dir; }
+
+/* ---- reader ---------------------------------------------------------- */
+
+struct spool_reader {
+	char		 dir[4096];
+	int		 dirfd;
+	int		 fd;		/* current segment, -1 if none */
+	uint64_t	 seg;		/* its number */
+	uint64_t	 file_off;	/* file offset of buf[0] */
+	char		*buf;
+	size_t		 len, pos;	/* bytes in buf, consumed */
+	bool		 skipping;	/* discarding a too-long line */
+	uint64_t	 skip_start;
+	spool_reader_cb	*cb;
+	void		*arg;
+	struct spool_reader_stats st;
+};
+
+static void
+report(struct spool_reader *r, enum spool_event ev, uint64_t seg, uint64_t off,
+    uint64_t len)
+{
+	struct spool_pos p = { seg, off };
+
+	switch (ev) {
+	case SPOOL_EV_TORN: r->st.torn++; break;
+	case SPOOL_EV_BAD_LINE:
+	case SPOOL_EV_LONG_LINE: r->st.bad_lines++; break;
+	case SPOOL_EV_MISSING: r->st.missing++; break;
+	}
+	if (r->cb)
+		r->cb(r->arg, ev, &p, len);
+}
+
+/* Lowest segment number >= from that exists; 0 if none. */
+static uint64_t
+next_existing(struct spool_reader *r, uint64_t from, uint64_t *highest)
+{
+	struct seg *segs = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t found = 0;
+
+	*highest = 0;
+	if (scan_segments(r->dirfd, &segs, &n, &cap) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (segs[i].no >= from && found == 0)
+			found = segs[i].no;
+		*highest = segs[i].no;
+	}
+	free(segs);
+	return found;
+}
+
+static int
+enter_segment(struct spool_reader *r, uint64_t no, uint64_t off)
+{
+	char name[SPOOL_NAME_LEN + 8];
+	int fd;
+
+	spool_segment_name(name, sizeof(name), no);
+	fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	r->seg = no;
+	r->file_off = off;
+	r->len = r->pos = 0;
+	r->skipping = false;
+	r->st.segments++;
+	return 0;
+}
+
+struct spool_reader *
+spool_reader_open(const char *dir, const struct spool_pos *start,
+    spool_reader_cb *cb, void *arg)
+{
+	struct spool_reader *r = calloc(1, sizeof(*r));
+	uint64_t first, highest;
+	int e;
+
+	if (r == NULL)
+		return NULL;
+	r->fd = -1;
+	r->cb = cb;
+	r->arg = arg;
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	r->buf = malloc(SPOOL_READ_BUF);
+	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->buf == NULL || r->dirfd < 0)
+		goto fail;
+	first = next_existing(r, start && start->segment ? start->segment : 1, &highest);
+	if (first != 0) {
+		uint64_t off = 0;
+		if (start && start->segment && first == start->segment)
+			off = start->offset;
+		else if (start && start->segment && first > start->segment)
+			report(r, SPOOL_EV_MISSING, start->segment, 0, first - start->segment);
+		if (enter_segment(r, first, off) < 0)
+			goto fail;
+	} else {
+		/* Nothing there yet: wait for the segment asked for. */
+		r->seg = start && start->segment ? start->segment : 0;
+		r->file_off = start ? start->offset : 0;
+	}
+	return r;
+fail:
+	e = errno;
+	spool_reader_close(r);
+	errno = e;
+	return NULL;
+}
+
+void
+spool_reader_close(struct spool_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->buf);
+	free(r);
+}
+
+/* Fill the buffer from the current segment. Returns bytes read or -errno. */
+static ssize_t
+fill(struct spool_reader *r)
+{
+	ssize_t n;
+
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->file_off += r->pos;
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (r->len == SPOOL_READ_BUF)
+		return 0;
+	do
+		n = pread(r->fd, r->buf + r->len, SPOOL_READ_BUF - r->len,
+		    (off_t)(r->file_off + r->len));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	r->len += (size_t)n;
+	return n;
+}
+
+int
+spool_reader_next(struct spool_reader *r, const char **line, size_t *len,
+    struct spool_pos *pos)
+{
+	for (;;) {
+		char *start, *nl;
+		uint64_t highest, next;
+		ssize_t n;
+
+		if (r->fd < 0) {
+			next = next_existing(r, r->seg ? r->seg : 1, &highest);
+			if (next == 0)
+				return 0;
+			if (r->seg && next > r->seg)
+				report(r, SPOOL_EV_MISSING, r->seg, 0, next - r->seg);
+			if (enter_segment(r, next, next == r->seg ? r->file_off : 0) < 0)
+				return -errno;
+		}
+		start = r->buf + r->pos;
+		nl = memchr(start, '\n', r->len - r->pos);
+		if (nl != NULL) {
+			size_t l = (size_t)(nl - start);
+			uint64_t off = r->file_off + r->pos;
+
+			r->pos += l + 1;
+			if (r->skipping) {
+				r->skipping = false;
+				report(r, SPOOL_EV_LONG_LINE, r->seg, r->skip_start,
+				    off + l - r->skip_start);
+				continue;
+			}
+			if (!spool_line_valid(start, l)) {
+				report(r, SPOOL_EV_BAD_LINE, r->seg, off, l);
+				continue;
+			}
+			r->st.lines++;
+			*line = start;
+			*len = l;
+			pos->segment = r->seg;
+			pos->offset = off;
+			return 1;
+		}
+		if (r->len - r->pos == SPOOL_READ_BUF) {
+			/* A line longer than the buffer: skip to its end. */
+			if (!r->skipping) {
+				r->skipping = true;
+				r->skip_start = r->file_off + r->pos;
+			}
+			r->file_off += r->len;
+			r->len = r->pos = 0;
+		}
+		n = fill(r);
+		if (n < 0)
+			return (int)n;
+		if (n > 0)
+			continue;
+		/*
+		 * End of this segment's data. If a later segment exists this one
+		 * is sealed: what is left is a torn line. Check for the next one
+		 * only now, after reading to the end, so no appended data is
+		 * missed: the writer finishes a segment before creating the next.
+		 */
+		next = next_existing(r, r->seg + 1, &highest);
+		if (next == 0)
+			return 0;
+		n = fill(r);		/* the last writes before the seal */
+		if (n < 0)
+			return (int)n;
+		if (n > 0)
+			continue;
+		if (r->len > r->pos || r->skipping) {
+			uint64_t off = r->skipping ? r->skip_start : r->file_off + r->pos;
+			report(r, SPOOL_EV_TORN, r->seg, off, r->file_off + r->len - off);
+		}
+		if (next > r->seg + 1)
+			report(r, SPOOL_EV_MISSING, r->seg + 1, 0, next - r->seg - 1);
+		if (enter_segment(r, next, 0) < 0) {
+			if (errno == ENOENT) {	/* deleted under us: look again */
+				r->seg = next;
+				close(r->fd);
+				r->fd = -1;
+				continue;
+			}
+			return -errno;
+		}
+	}
+}
+
+void
+spool_reader_tell(const struct spool_reader *r, struct spool_pos *pos)
+{
+	pos->segment = r->seg;
+	pos->offset = r->file_off + r->pos;
+}
+
+void
+spool_reader_stats(const struct spool_reader *r, struct spool_reader_stats *st)
+{
+	*st = r->st;
+}

@@ -1,0 +1,135 @@
+/*
+ * spool.h - the on-disk spool: numbered segments of audit.log lines.
+ *
+ * A spool directory holds audit-NNNNNNNN.log files. The highest number is
+ * the open segment; every lower one is sealed and never changes again. The
+ * writer side (struct spool) is used by the writer thread only; the reader
+ * side (struct spool_reader) by rauditctl verify and rauditd-ship. Leaf
+ * module: no logging; problems come back as negative errno values and as
+ * counts in the structures below.
+ */
+#ifndef RAUDITD_SPOOL_H
+#define RAUDITD_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define SPOOL_NAME_FMT		"audit-%08llu.log"
+#define SPOOL_NAME_LEN		22	/* "audit-" 8 digits ".log" + NUL, with room */
+
+struct spool;
+
+/* What spool_open() found and repaired. */
+struct spool_recovery {
+	uint64_t	segments;	/* segments found */
+	uint64_t	first, last;	/* their lowest and highest number (0 if none) */
+	uint64_t	bytes;		/* their total size */
+	uint64_t	torn_bytes;	/* bytes cut from the last segment's torn tail */
+	uint64_t	gaps;		/* numbers missing between first and last */
+};
+
+/*
+ * Open the spool in dir: create dir (0700) if missing, refuse a path that is
+ * not a directory or not writable, cut a torn last line of the highest
+ * segment, and open a new segment numbered one above it (O_CREAT|O_EXCL,
+ * mode 0600, file and directory fsynced). Returns 0 or a negative errno;
+ * *what names the step that failed ("mkdir", "not a directory", ...).
+ */
+int spool_open(struct spool **sp, const char *dir, struct spool_recovery *rec,
+    const char **what);
+
+/* Close the open segment (after an fsync) and free. */
+int spool_close(struct spool *s);
+
+/*
+ * Append whole lines. Loops over EINTR and short writes; on failure cuts the
+ * segment back to its last good size so it never holds a partial line, and
+ * returns the negative errno (-ENOSPC, -EIO, ...).
+ */
+int spool_append(struct spool *s, const struct iovec *iov, int iovcnt);
+
+/* fdatasync (data_only) or fsync the open segment. */
+int spool_sync(struct spool *s, bool data_only);
+
+/* Seal the open segment (fsync) and open the next number. */
+int spool_rotate(struct spool *s);
+
+/*
+ * Delete the oldest sealed segments while there are more than max_segments
+ * (0 = no limit) or the spool is larger than max_bytes (0 = no limit). The
+ * open segment is never deleted. Returns the number deleted, or a negative
+ * errno; *freed receives the bytes freed.
+ */
+int spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
+    uint64_t *freed);
+
+uint64_t spool_segment(const struct spool *s);		/* open segment's number */
+uint64_t spool_segment_bytes(const struct spool *s);	/* its size */
+uint64_t spool_total_bytes(const struct spool *s);	/* all segments */
+uint64_t spool_segment_count(const struct spool *s);
+int spool_fd(const struct spool *s);			/* open segment's fd */
+const char *spool_dir(const struct spool *s);
+
+/* Name of segment n in buf. */
+void spool_segment_name(char *buf, size_t len, uint64_t n);
+
+/* True when name is a segment file name; *n receives its number. */
+bool spool_parse_name(const char *name, uint64_t *n);
+
+/* Is line[0..len) (without '\n') an audit.log record line? */
+bool spool_line_valid(const char *line, size_t len);
+
+/* ---- reader ---------------------------------------------------------- */
+
+struct spool_reader;
+
+struct spool_pos {
+	uint64_t	segment;
+	uint64_t	offset;		/* byte offset of the line's start */
+};
+
+enum spool_event {
+	SPOOL_EV_TORN,		/* sealed segment ends in a partial line */
+	SPOOL_EV_BAD_LINE,	/* a line that is not an audit record, skipped */
+	SPOOL_EV_MISSING,	/* a segment number is missing, skipped */
+	SPOOL_EV_LONG_LINE,	/* a line longer than the reader's limit, skipped */
+};
+
+/* Called for each problem the reader skips over. */
+typedef void spool_reader_cb(void *arg, enum spool_event ev,
+    const struct spool_pos *pos, uint64_t len);
+
+/*
+ * Open a reader on dir starting at pos (segment 0 means the oldest present,
+ * offset 0 its start). Returns NULL with errno set.
+ */
+struct spool_reader *spool_reader_open(const char *dir, const struct spool_pos *start,
+    spool_reader_cb *cb, void *arg);
+void spool_reader_close(struct spool_reader *r);
+
+/*
+ * Next complete line (without its '\n'). Returns 1 with *line, *len, *pos
+ * filled; 0 when there is no complete line yet (end of the open segment: a
+ * partial line is not yet a record); negative errno on error. The line is
+ * valid until the next call.
+ */
+int spool_reader_next(struct spool_reader *r, const char **line, size_t *len,
+    struct spool_pos *pos);
+
+/* Position just past the last line returned (a cursor to persist). */
+void spool_reader_tell(const struct spool_reader *r, struct spool_pos *pos);
+
+/* Counters of what the reader skipped. */
+struct spool_reader_stats {
+	uint64_t	lines;
+	uint64_t	bad_lines;
+	uint64_t	torn;
+	uint64_t	missing;
+	uint64_t	segments;	/* segments entered */
+};
+void spool_reader_stats(const struct spool_reader *r, struct spool_reader_stats *st);
+
+#endif

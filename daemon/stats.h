@@ -1,0 +1,109 @@
+/*
+ * stats.h - counters, each with exactly one writing thread.
+ *
+ * A counter is bumped by its owner with a relaxed load and store (no locked
+ * instruction on the hot path) and read by anyone as a relaxed snapshot.
+ * struct rx_stats belongs to the main thread, struct writer_stats to the
+ * writer thread. The writer publishes its record counts together with the
+ * ring release under a sequence count, so a reader can take a snapshot in
+ * which received = written + dropped + in_ring holds exactly.
+ */
+#ifndef RAUDITD_STATS_H
+#define RAUDITD_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef _Atomic uint64_t stat_t;
+
+static inline void
+stat_add(stat_t *s, uint64_t n)
+{
+	atomic_store_explicit(s, atomic_load_explicit(s, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
+
+static inline void
+stat_set(stat_t *s, uint64_t v)
+{
+	atomic_store_explicit(s, v, memory_order_relaxed);
+}
+
+static inline uint64_t
+stat_get(const stat_t *s)
+{
+	return atomic_load_explicit(s, memory_order_relaxed);
+}
+
+static inline void
+stat_max(stat_t *s, uint64_t v)
+{
+	if (v > atomic_load_explicit(s, memory_order_relaxed))
+		atomic_store_explicit(s, v, memory_order_relaxed);
+}
+
+/* Why a record that reached rauditd did not reach the spool. */
+enum drop_reason {
+	DROP_RING_FULL,		/* the ring had no room */
+	DROP_OVERSIZE,		/* larger than the receive buffer or the ring allows */
+	DROP_SHUTDOWN,		/* still in the ring when the drain timeout expired */
+	DROP_NREASONS
+};
+
+/* Owner: main thread (netlink_rx). */
+struct rx_stats {
+	stat_t	received;		/* audit records from the kernel */
+	stat_t	bytes;			/* their payload bytes */
+	stat_t	dropped[DROP_NREASONS];	/* [DROP_SHUTDOWN] is set by main at stop */
+	stat_t	loss_markers;		/* loss records put into the ring */
+	stat_t	rejected_spoofed;	/* messages whose sender port is not 0 */
+	stat_t	rejected_malformed;	/* truncated or inconsistent netlink headers */
+	stat_t	control;		/* netlink acks and control replies */
+	stat_t	replace_probes;		/* AUDIT_REPLACE liveness probes */
+	stat_t	enobufs;		/* receive errors ENOBUFS (socket overrun) */
+	stat_t	recv_errors;		/* other receive errors */
+	stat_t	batches;		/* recvmmsg calls that returned data */
+	stat_t	wakeups;		/* writer wake-ups (eventfd writes) */
+	stat_t	seq_gaps;		/* kernel serials that never arrived */
+	stat_t	seq_late;		/* serials that arrived after being declared gaps */
+	stat_t	last_serial;
+	stat_t	last_rx_ns;		/* CLOCK_MONOTONIC of the last record */
+	stat_t	socket_empty_ns;	/* CLOCK_MONOTONIC when recv last hit EAGAIN */
+};
+
+enum writer_state {
+	WRITER_OK,
+	WRITER_DISK_FULL,	/* ENOSPC: retrying */
+	WRITER_ERROR,		/* EIO or another error: retrying */
+	WRITER_STOPPED,
+};
+
+/* Owner: writer thread. */
+struct writer_stats {
+	_Atomic uint64_t seq;		/* odd while written/ring release change */
+	stat_t	written;		/* kernel records in the spool */
+	stat_t	loss_markers;		/* loss markers taken from the ring */
+	stat_t	daemon_records;		/* records rauditd wrote itself */
+	stat_t	bytes;
+	stat_t	batches;
+	stat_t	write_errors;
+	stat_t	fsyncs;
+	stat_t	fsync_errors;
+	stat_t	rotations;
+	stat_t	segments_deleted;
+	stat_t	bytes_deleted;
+	stat_t	state;			/* enum writer_state */
+	stat_t	last_errno;
+	stat_t	write_started_ns;	/* != 0 while a write is in progress */
+	stat_t	last_write_ns, max_write_ns;	/* duration of writes */
+	stat_t	last_fsync_ns, max_fsync_ns;
+	stat_t	unsynced_bytes;		/* written but not yet fsynced */
+	stat_t	segment;		/* open segment number */
+	stat_t	segment_bytes;
+	stat_t	spool_bytes;
+	stat_t	spool_segments;
+	stat_t	torn_bytes;		/* cut at startup */
+	stat_t	degraded_since_ns;
+};
+
+#endif

@@ -1,0 +1,673 @@
+/*
+ * writer.c - this file is the writer thread: it drains the ring in batches
+ * into the spool, applies the flush policy, rotates and prunes segments,
+ * and rides out disk errors by keeping records in the ring and retrying.
+ * See the DESIGN block in writer.h.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libaudit.h>
+
+#include "format.h"
+#include "log.h"
+#include "netlink_rx.h"
+#include "ring.h"
+#include "spool.h"
+#include "writer.h"
+
+/* Room for daemon records (segment marker, start, loss) ahead of a batch. */
+#define WRITER_PRE_MAX		(16 * 1024)
+/* How often an idle writer wakes to publish state while stopping. */
+#define WRITER_STOP_POLL_MS	20
+
+struct writer {
+	struct ring		*ring;
+	struct spool		*spool;
+	struct writer_stats	*st;
+	void			(*notify)(void *);
+	void			*notify_arg;
+	int			 efd;
+	pthread_t		 thread;
+	bool			 started;
+
+	/* Requests from the main thread. */
+	_Atomic bool		 stop;
+	_Atomic uint64_t	 stop_deadline_ns;
+	_Atomic bool		 rotate_req;
+	_Atomic bool		 resume_req;
+	_Atomic bool		 reconf_req;
+	_Atomic bool		 finished;
+	pthread_mutex_t		 mu;		/* guards pending and end_text */
+	struct writer_settings	 pending;
+	char			 end_text[1024];
+
+	/* Writer thread only. */
+	struct writer_settings	 ws;
+	struct format_enricher	*enr;
+	char			*batch;
+	size_t			 batch_cap;
+	char			 pre[WRITER_PRE_MAX];
+	size_t			 pre_len;
+	char			 start_text[1024];
+	uint64_t		 daemon_serial;
+	uint64_t		 since_sync;
+	uint64_t		 next_retry_ns;
+	enum writer_state	 state;
+	const char		*rotate_reason;
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *
+writer_state_name(enum writer_state s)
+{
+	switch (s) {
+	case WRITER_OK:		return "ok";
+	case WRITER_DISK_FULL:	return "disk_full";
+	case WRITER_ERROR:	return "error";
+	case WRITER_STOPPED:	return "stopped";
+	}
+	return "unknown";
+}
+
+static const char *
+drop_reason_name(uint32_t r)
+{
+	switch (r) {
+	case DROP_RING_FULL:	return "ring_full";
+	case DROP_OVERSIZE:	return "oversize";
+	case DROP_SHUTDOWN:	return "shutdown";
+	}
+	return "unknown";
+}
+
+void
+writer_settings_from_config(struct writer_settings *ws, const struct config *c)
+{
+	ws->flush = c->flush;
+	ws->freq = c->freq;
+	ws->segment_size = c->segment_size;
+	ws->num_segments = c->num_segments;
+	ws->max_spool_size = c->max_spool_size;
+	ws->log_format = c->log_format;
+	ws->batch_size = c->batch_size;
+	ws->retry_interval_ms = c->retry_interval_ms;
+}
+
+struct writer *
+writer_new(struct ring *ring, struct spool *spool,
+    const struct writer_settings *ws, struct writer_stats *st,
+    void (*notify)(void *), void *arg)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* The batch holds batch_size bytes plus one more line of each kind. */
+	w->batch_cap = ws->batch_size + 2 * FORMAT_LINE_MAX;
+	w->batch = malloc(w->batch_cap);
+	if (w->efd < 0 || w->batch == NULL) {
+		int e = w->efd < 0 ? errno : ENOMEM;
+		if (w->efd >= 0)
+			close(w->efd);
+		free(w->batch);
+		free(w);
+		errno = e;
+		return NULL;
+	}
+	if (pthread_mutex_init(&w->mu, NULL) != 0) {
+		close(w->efd);
+		free(w->batch);
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->ring = ring;
+	w->spool = spool;
+	w->st = st;
+	w->notify = notify;
+	w->notify_arg = arg;
+	w->ws = *ws;
+	w->rotate_reason = "start";
+	stat_set(&st->state, WRITER_OK);
+	return w;
+}
+
+/* Wake the thread from its poll(). Any thread; async-signal-safe. */
+static void
+kick(struct writer *w)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	do
+		n = write(w->efd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
+	/* EAGAIN means the counter is already non-zero: it is awake anyway. */
+}
+
+void
+writer_wake(struct writer *w)
+{
+	kick(w);
+}
+
+void
+writer_rotate(struct writer *w)
+{
+	atomic_store(&w->rotate_req, true);
+	kick(w);
+}
+
+void
+writer_resume(struct writer *w)
+{
+	atomic_store(&w->resume_req, true);
+	kick(w);
+}
+
+void
+writer_reconfigure(struct writer *w, const struct writer_settings *ws)
+{
+	pthread_mutex_lock(&w->mu);
+	w->pending = *ws;
+	pthread_mutex_unlock(&w->mu);
+	atomic_store(&w->reconf_req, true);
+	kick(w);
+}
+
+/* ---- formatting ------------------------------------------------------ */
+
+/* Append a daemon record (type, text) to the pre-batch buffer. */
+static void
+add_daemon_record(struct writer *w, int type, const char *text)
+{
+	char body[2048];
+	struct timespec ts;
+	ssize_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = format_daemon_body(body, sizeof(body), &ts, ++w->daemon_serial, text);
+	if (n < 0)
+		return;
+	n = format_raw(w->pre + w->pre_len, sizeof(w->pre) - w->pre_len, type,
+	    body, (size_t)n);
+	if (n < 0)
+		return;			/* pre is full of unwritten daemon records */
+	w->pre_len += (size_t)n;
+	stat_add(&w->st->daemon_records, 1);
+}
+
+static void
+add_segment_marker(struct writer *w)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text),
+	    "op=rotate-logs segment=%llu reason=%s pid=%ld res=success",
+	    (unsigned long long)spool_segment(w->spool), w->rotate_reason,
+	    (long)getpid());
+	add_daemon_record(w, AUDIT_DAEMON_ROTATE, text);
+}
+
+static ssize_t
+format_loss(struct writer *w, char *out, size_t cap, const struct rx_loss *l)
+{
+	char text[256], body[512];
+	struct timespec ts;
+	ssize_t n;
+
+	if (l->has_serials)
+		snprintf(text, sizeof(text),
+		    "op=overflow reason=%s lost=%llu first_serial=%llu last_serial=%llu res=failed",
+		    drop_reason_name(l->reason), (unsigned long long)l->count,
+		    (unsigned long long)l->first_serial,
+		    (unsigned long long)l->last_serial);
+	else
+		snprintf(text, sizeof(text), "op=overflow reason=%s lost=%llu res=failed",
+		    drop_reason_name(l->reason), (unsigned long long)l->count);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = format_daemon_body(body, sizeof(body), &ts, ++w->daemon_serial, text);
+	if (n < 0)
+		return n;
+	return format_raw(out, cap, AUDIT_DAEMON_ERR, body, (size_t)n);
+}
+
+static ssize_t
+format_record(struct writer *w, char *out, size_t cap, const struct ring_rec *r)
+{
+	if (w->ws.log_format == CONFIG_FORMAT_ENRICHED) {
+		if (w->enr == NULL)
+			w->enr = format_enricher_new();
+		if (w->enr != NULL)
+			return format_enriched(w->enr, out, cap, (int)r->tag, r->data, r->len);
+	}
+	return format_raw(out, cap, (int)r->tag, r->data, r->len);
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+static void
+publish(struct writer *w, uint64_t written, uint64_t markers,
+    const struct ring_iter *it)
+{
+	uint64_t s = atomic_load_explicit(&w->st->seq, memory_order_relaxed);
+
+	/* Sequence count: readers retry while it is odd or changed. */
+	atomic_store_explicit(&w->st->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	stat_add(&w->st->written, written);
+	stat_add(&w->st->loss_markers, markers);
+	if (it != NULL)
+		ring_release(w->ring, it);
+	atomic_store_explicit(&w->st->seq, s + 2, memory_order_release);
+}
+
+void
+writer_counts(const struct writer *w, uint64_t *written, uint64_t *markers,
+    uint64_t *ring_out)
+{
+	uint64_t s1, s2;
+
+	for (;;) {
+		s1 = atomic_load_explicit(&w->st->seq, memory_order_acquire);
+		*written = stat_get(&w->st->written);
+		*markers = stat_get(&w->st->loss_markers);
+		*ring_out = ring_records_out(w->ring);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&w->st->seq, memory_order_relaxed);
+		if (!(s1 & 1) && s1 == s2)
+			return;
+		sched_yield();
+	}
+}
+
+static void
+update_spool_stats(struct writer *w)
+{
+	stat_set(&w->st->segment, spool_segment(w->spool));
+	stat_set(&w->st->segment_bytes, spool_segment_bytes(w->spool));
+	stat_set(&w->st->spool_bytes, spool_total_bytes(w->spool));
+	stat_set(&w->st->spool_segments, spool_segment_count(w->spool));
+}
+
+static void
+set_state(struct writer *w, enum writer_state s, int err)
+{
+	enum writer_state old = w->state;
+
+	if (s == old)
+		return;
+	w->state = s;
+	stat_set(&w->st->state, s);
+	stat_set(&w->st->last_errno, (uint64_t)(err < 0 ? -err : err));
+	if (s == WRITER_OK) {
+		uint64_t since = stat_get(&w->st->degraded_since_ns);
+		log_warnx("writer: segment %llu is writable again after %.1f s; resuming",
+		    (unsigned long long)spool_segment(w->spool),
+		    since ? (double)(mono_ns() - since) / 1e9 : 0.0);
+		stat_set(&w->st->degraded_since_ns, 0);
+	} else if (s != WRITER_STOPPED) {
+		log_warnx("writer: cannot write segment %llu: %s; records stay in the ring, "
+		    "retrying every %u ms", (unsigned long long)spool_segment(w->spool),
+		    strerror(-err), w->ws.retry_interval_ms);
+		stat_set(&w->st->degraded_since_ns, mono_ns());
+	}
+	if (w->notify)
+		w->notify(w->notify_arg);
+}
+
+static void
+degrade(struct writer *w, int err)
+{
+	stat_add(&w->st->write_errors, 1);
+	set_state(w, err == -ENOSPC || err == -EDQUOT ? WRITER_DISK_FULL : WRITER_ERROR, err);
+	w->next_retry_ns = mono_ns() + (uint64_t)w->ws.retry_interval_ms * 1000000u;
+}
+
+static int
+do_sync(struct writer *w, bool data_only)
+{
+	uint64_t t0 = mono_ns(), dt;
+	int rc;
+
+	stat_set(&w->st->write_started_ns, t0);
+	rc = spool_sync(w->spool, data_only);
+	stat_set(&w->st->write_started_ns, 0);
+	dt = mono_ns() - t0;
+	stat_set(&w->st->last_fsync_ns, dt);
+	stat_max(&w->st->max_fsync_ns, dt);
+	if (rc < 0) {
+		stat_add(&w->st->fsync_errors, 1);
+		return rc;
+	}
+	stat_add(&w->st->fsyncs, 1);
+	stat_set(&w->st->unsynced_bytes, 0);
+	w->since_sync = 0;
+	return 0;
+}
+
+static void
+apply_flush(struct writer *w, uint64_t records)
+{
+	int rc = 0;
+
+	switch (w->ws.flush) {
+	case CONFIG_FLUSH_NONE:
+		return;
+	case CONFIG_FLUSH_INCREMENTAL:
+		w->since_sync += records;
+		if (w->since_sync >= w->ws.freq)
+			rc = do_sync(w, true);
+		break;
+	case CONFIG_FLUSH_DATA:
+		rc = do_sync(w, true);
+		break;
+	case CONFIG_FLUSH_SYNC:
+		rc = do_sync(w, false);
+		break;
+	}
+	/* The data was written; a failed sync is reported and retried with
+	 * the next batch rather than rewriting anything. */
+	if (rc < 0)
+		log_warnx("writer: fsync segment %llu: %s",
+		    (unsigned long long)spool_segment(w->spool), strerror(-rc));
+}
+
+/* Write pre + batch as one append. Returns 0 or -errno. */
+static int
+append(struct writer *w, size_t batch_len)
+{
+	struct iovec iov[2];
+	int n = 0, rc;
+	uint64_t t0, dt;
+
+	if (w->pre_len) {
+		iov[n].iov_base = w->pre;
+		iov[n++].iov_len = w->pre_len;
+	}
+	if (batch_len) {
+		iov[n].iov_base = w->batch;
+		iov[n++].iov_len = batch_len;
+	}
+	if (n == 0)
+		return 0;
+	t0 = mono_ns();
+	stat_set(&w->st->write_started_ns, t0);
+	rc = spool_append(w->spool, iov, n);
+	stat_set(&w->st->write_started_ns, 0);
+	dt = mono_ns() - t0;
+	stat_set(&w->st->last_write_ns, dt);
+	stat_max(&w->st->max_write_ns, dt);
+	if (rc < 0)
+		return rc;
+	stat_add(&w->st->bytes, w->pre_len + batch_len);
+	stat_add(&w->st->unsynced_bytes, w->pre_len + batch_len);
+	stat_add(&w->st->batches, 1);
+	w->pre_len = 0;
+	update_spool_stats(w);
+	return 0;
+}
+
+static void
+run_retention(struct writer *w)
+{
+	uint64_t freed = 0;
+	int n = spool_retention(w->spool, w->ws.num_segments, w->ws.max_spool_size, &freed);
+
+	if (n > 0) {
+		stat_add(&w->st->segments_deleted, (uint64_t)n);
+		stat_add(&w->st->bytes_deleted, freed);
+		log_debug("writer: retention removed %d segment(s), %llu bytes", n,
+		    (unsigned long long)freed);
+	} else if (n < 0) {
+		log_warnx("writer: retention in %s: %s", spool_dir(w->spool), strerror(-n));
+	}
+	update_spool_stats(w);
+}
+
+/* Open the next segment; its marker goes out with the next write. */
+static int
+rotate(struct writer *w, const char *reason)
+{
+	int rc = spool_rotate(w->spool);
+
+	if (rc < 0) {
+		log_warnx("writer: rotate after segment %llu: %s",
+		    (unsigned long long)spool_segment(w->spool), strerror(-rc));
+		return rc;
+	}
+	stat_add(&w->st->rotations, 1);
+	w->since_sync = 0;
+	w->rotate_reason = reason;
+	add_segment_marker(w);
+	run_retention(w);
+	return 0;
+}
+
+/*
+ * Build one batch from the ring and write it. Returns the number of ring
+ * records consumed (0 when the ring was empty) or a negative errno when the
+ * write failed (the records stay in the ring).
+ */
+static int64_t
+write_batch(struct writer *w)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t seg_bytes = spool_segment_bytes(w->spool);
+	size_t len = 0, limit = w->ws.batch_size;
+	uint64_t written = 0, markers = 0;
+	int rc;
+
+	/* Keep segments near segment_size: stop the batch at the boundary. */
+	if (seg_bytes + w->pre_len < w->ws.segment_size &&
+	    w->ws.segment_size - seg_bytes - w->pre_len < limit)
+		limit = (size_t)(w->ws.segment_size - seg_bytes - w->pre_len);
+
+	ring_iter_begin(w->ring, &it);
+	while (len < limit && ring_next(w->ring, &it, &rec)) {
+		ssize_t n;
+
+		if (rec.tag == RX_TAG_LOSS && rec.len == sizeof(struct rx_loss)) {
+			struct rx_loss l;
+			memcpy(&l, rec.data, sizeof(l));
+			n = format_loss(w, w->batch + len, w->batch_cap - len, &l);
+			markers++;
+		} else {
+			n = format_record(w, w->batch + len, w->batch_cap - len, &rec);
+			written++;
+		}
+		/* Cannot happen: the batch has room for a longest line past
+		 * limit, and the receiver caps a record's length. */
+		if (n < 0)
+			n = 0;
+		len += (size_t)n;
+	}
+	if (it.count == 0 && w->pre_len == 0)
+		return 0;
+	rc = append(w, len);
+	if (rc < 0) {
+		/* The formatted daemon records of this batch (loss) will be
+		 * formatted again; the serials they used are simply skipped. */
+		return rc;
+	}
+	publish(w, written, markers, &it);
+	if (w->state != WRITER_OK)
+		set_state(w, WRITER_OK, 0);
+	apply_flush(w, written);
+	if (spool_segment_bytes(w->spool) >= w->ws.segment_size)
+		rotate(w, "size");
+	return (int64_t)it.count;
+}
+
+static void
+take_requests(struct writer *w)
+{
+	if (atomic_exchange(&w->reconf_req, false)) {
+		pthread_mutex_lock(&w->mu);
+		w->ws.flush = w->pending.flush;
+		w->ws.freq = w->pending.freq;
+		w->ws.segment_size = w->pending.segment_size;
+		w->ws.num_segments = w->pending.num_segments;
+		w->ws.max_spool_size = w->pending.max_spool_size;
+		w->ws.log_format = w->pending.log_format;
+		w->ws.retry_interval_ms = w->pending.retry_interval_ms;
+		/* batch_size sizes a buffer: it needs a restart. */
+		pthread_mutex_unlock(&w->mu);
+		run_retention(w);
+	}
+	if (atomic_exchange(&w->rotate_req, false))
+		rotate(w, "request");
+	if (atomic_exchange(&w->resume_req, false))
+		w->next_retry_ns = 0;
+}
+
+static void
+wait_for_work(struct writer *w, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = w->efd, .events = POLLIN };
+	uint64_t junk;
+
+	if (!ring_prepare_wait(w->ring))
+		return;
+	if (poll(&pfd, 1, timeout_ms) > 0) {
+		ssize_t n = read(w->efd, &junk, sizeof(junk));
+		(void)n;
+	}
+	ring_cancel_wait(w->ring);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	char text[1024];
+
+	update_spool_stats(w);
+	add_segment_marker(w);
+	add_daemon_record(w, AUDIT_DAEMON_START, w->start_text);
+	run_retention(w);
+
+	for (;;) {
+		bool stopping = atomic_load(&w->stop);
+		uint64_t now;
+		int64_t n;
+
+		take_requests(w);
+		now = mono_ns();
+		if (w->state != WRITER_OK && now < w->next_retry_ns) {
+			if (stopping && now >= atomic_load(&w->stop_deadline_ns))
+				break;
+			wait_for_work(w, (int)((w->next_retry_ns - now) / 1000000u) + 1);
+			continue;
+		}
+		n = write_batch(w);
+		if (n < 0) {
+			degrade(w, (int)n);
+			continue;
+		}
+		if (n > 0)
+			continue;
+		if (stopping)
+			break;			/* the ring is empty and so is pre */
+		wait_for_work(w, 1000);
+	}
+
+	/* Stopped: the last record, then make it durable. */
+	pthread_mutex_lock(&w->mu);
+	snprintf(text, sizeof(text), "%s", w->end_text);
+	pthread_mutex_unlock(&w->mu);
+	if (ring_used(w->ring) == 0 || w->state == WRITER_OK) {
+		add_daemon_record(w, AUDIT_DAEMON_END, text);
+		if (append(w, 0) == 0)
+			do_sync(w, false);
+	}
+	set_state(w, WRITER_STOPPED, 0);
+	atomic_store(&w->finished, true);
+	if (w->notify)
+		w->notify(w->notify_arg);
+	return NULL;
+}
+
+int
+writer_start(struct writer *w, const char *start_text)
+{
+	sigset_t all, old;
+	int rc;
+
+	snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
+	/* The thread inherits the mask: all signals stay with the main loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -rc;
+	w->started = true;
+	return 0;
+}
+
+int
+writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
+    uint64_t *left)
+{
+	struct timespec ts;
+	int rc;
+
+	*left = 0;
+	if (!w->started)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	snprintf(w->end_text, sizeof(w->end_text), "%s", end_text);
+	pthread_mutex_unlock(&w->mu);
+	atomic_store(&w->stop_deadline_ns, mono_ns() + (uint64_t)timeout_s * 1000000000u);
+	atomic_store(&w->stop, true);
+	kick(w);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_s + 1;
+	rc = pthread_timedjoin_np(w->thread, NULL, &ts);
+	if (rc != 0) {
+		uint64_t written, markers, out;
+		writer_counts(w, &written, &markers, &out);
+		*left = ring_records_in(w->ring) - out;
+		return -ETIMEDOUT;
+	}
+	w->started = false;
+	*left = ring_records_in(w->ring) - ring_records_out(w->ring);
+	return 0;
+}
+
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL || w->started)
+		return;			/* never free under a running thread */
+	spool_close(w->spool);
+	format_enricher_free(w->enr);
+	pthread_mutex_destroy(&w->mu);
+	close(w->efd);
+	free(w->batch);
+	free(w);
+}

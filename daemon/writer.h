@@ -1,0 +1,97 @@
+/*
+ * writer.h - the writer thread: ring -> audit.log lines -> spool.
+ *
+ * DESIGN
+ * The writer thread owns the ring's consumer side, the spool (all its file
+ * descriptors), fsync, rotation and retention, and struct writer_stats.
+ * The main thread owns struct writer and calls the functions below; they
+ * only set atomic request flags, copy a settings snapshot under a mutex the
+ * receive path never touches, and write the writer's eventfd.
+ *
+ * The writer takes records from the ring without releasing them, formats a
+ * batch, writes it with one write, and only then releases the ring space.
+ * A failed write (ENOSPC, EIO) therefore loses nothing: the records stay in
+ * the ring, the writer enters a degraded state and retries on a timer, and
+ * when the disk comes back it catches up by itself. Only the ring filling
+ * up makes the receive path drop records, and those are counted there.
+ *
+ * The writer calls back into the main thread only through notify(arg), an
+ * ev_async wake-up that carries no data (state changes, stop).
+ */
+#ifndef RAUDITD_WRITER_H
+#define RAUDITD_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "stats.h"
+
+struct ring;
+struct spool;
+struct writer;
+
+/* The part of the configuration the writer uses; reloadable as a whole. */
+struct writer_settings {
+	enum config_flush	flush;
+	uint32_t		freq;
+	uint64_t		segment_size;
+	uint32_t		num_segments;
+	uint64_t		max_spool_size;
+	enum config_format	log_format;
+	uint32_t		batch_size;
+	uint32_t		retry_interval_ms;
+};
+
+void writer_settings_from_config(struct writer_settings *ws, const struct config *c);
+
+/*
+ * Create the writer. It takes ownership of spool. notify(arg) is called from
+ * the writer thread when its state changes. Returns NULL with errno set.
+ */
+struct writer *writer_new(struct ring *ring, struct spool *spool,
+    const struct writer_settings *ws, struct writer_stats *st,
+    void (*notify)(void *), void *arg);
+
+/*
+ * Start the thread. start_text is the body of the DAEMON_START record it
+ * writes first. All signals are blocked in the new thread. Returns 0 or a
+ * negative errno.
+ */
+int writer_start(struct writer *w, const char *start_text);
+
+/* Producer side: wake the writer (the ring went from empty to non-empty). */
+void writer_wake(struct writer *w);
+
+/* Ask for a rotation (SIGUSR1, rauditctl rotate). */
+void writer_rotate(struct writer *w);
+
+/* Retry a degraded disk now instead of at the next timer (SIGUSR2). */
+void writer_resume(struct writer *w);
+
+/* Give the writer new settings (SIGHUP). */
+void writer_reconfigure(struct writer *w, const struct writer_settings *ws);
+
+/*
+ * Stop: drain the ring (for at most timeout_s seconds), write DAEMON_END with
+ * end_text, fsync, join the thread. Returns 0; -ETIMEDOUT if the thread did
+ * not finish in time (a hung disk), in which case the records still in the
+ * ring are reported in *left and the thread is abandoned to process exit.
+ */
+int writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
+    uint64_t *left);
+
+/* Free after a successful writer_stop(). */
+void writer_free(struct writer *w);
+
+/*
+ * A consistent snapshot of what the writer has taken from the ring: kernel
+ * records written and loss markers consumed, and the ring's out counter at
+ * the same moment. Any thread.
+ */
+void writer_counts(const struct writer *w, uint64_t *written, uint64_t *markers,
+    uint64_t *ring_out);
+
+const char *writer_state_name(enum writer_state s);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * audit_load.c - generate a known number of audited syscalls for the tests
+ * and benchmarks, and measure how long each one took.
+ *
+ * It prints its pid ("pid N") and waits for SIGUSR1 (with -w) so the caller
+ * can install a rule matching -F ppid=N before anything runs; then it forks
+ * -p workers that switch to -u uid and call getsid(0) in a loop, in total -n
+ * times (or for -t seconds), optionally paced to -r calls per second overall.
+ * Output: "calls N elapsed_s S rate R max_latency_us L slow_calls K".
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A call slower than this counts as "slow" (the kernel made it wait). */
+#define SLOW_CALL_NS	(100 * 1000 * 1000ULL)
+
+struct shared {
+	uint64_t	calls[64];
+	uint64_t	max_ns[64];
+	uint64_t	slow[64];
+};
+
+static volatile sig_atomic_t go;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+worker(struct shared *sh, int idx, uint64_t n, double rate, double max_s, uid_t uid)
+{
+	uint64_t start = now_ns(), deadline = start + (uint64_t)(max_s * 1e9);
+	uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+
+	if (uid != (uid_t)-1 && (setgid((gid_t)uid) < 0 || setuid(uid) < 0)) {
+		perror("audit_load: setuid");
+		_exit(2);
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t t0, dt;
+
+		if (interval) {
+			uint64_t due = start + i * interval, now = now_ns();
+			if (due > now) {
+				struct timespec ts = { (time_t)((due - now) / 1000000000ULL),
+				    (long)((due - now) % 1000000000ULL) };
+				nanosleep(&ts, NULL);
+			}
+		}
+		t0 = now_ns();
+		if (t0 > deadline)
+			break;
+		syscall(SYS_getsid, 0);
+		dt = now_ns() - t0;
+		sh->calls[idx]++;
+		if (dt > sh->max_ns[idx])
+			sh->max_ns[idx] = dt;
+		if (dt > SLOW_CALL_NS)
+			sh->slow[idx]++;
+	}
+	_exit(0);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t n = 1000, total = 0, maxns = 0, slow = 0;
+	int procs = 1, ch;
+	double rate = 0, max_s = 60;
+	bool wait_go = false;
+	uid_t uid = (uid_t)-1;
+	struct shared *sh;
+	uint64_t t0, t1;
+
+	while ((ch = getopt(argc, argv, "n:p:r:t:u:w")) != -1) {
+		switch (ch) {
+		case 'n': n = strtoull(optarg, NULL, 10); break;
+		case 'p': procs = atoi(optarg); break;
+		case 'r': rate = atof(optarg); break;
+		case 't': max_s = atof(optarg); break;
+		case 'u': uid = (uid_t)strtoul(optarg, NULL, 10); break;
+		case 'w': wait_go = true; break;
+		default:
+			fprintf(stderr, "usage: audit_load [-w] [-n calls] [-p procs] [-r rate] [-t seconds] [-u uid]\n");
+			return 2;
+		}
+	}
+	if (procs < 1 || procs > 64) {
+		fprintf(stderr, "audit_load: -p must be 1..64\n");
+		return 2;
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED) {
+		perror("audit_load: mmap");
+		return 1;
+	}
+	memset(sh, 0, sizeof(*sh));
+	if (wait_go) {
+		sigset_t set, old;
+		signal(SIGUSR1, on_usr1);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, &old);
+		printf("pid %ld\n", (long)getpid());
+		fflush(stdout);
+		/* Bounded: a caller that never says go does not leave us behind. */
+		alarm(120);
+		while (!go)
+			sigsuspend(&old);
+		alarm(0);
+	}
+	t0 = now_ns();
+	for (int i = 0; i < procs; i++) {
+		pid_t p = fork();
+		if (p < 0) {
+			perror("audit_load: fork");
+			return 1;
+		}
+		if (p == 0)
+			worker(sh, i, n / (uint64_t)procs + ((uint64_t)i < n % (uint64_t)procs),
+			    rate > 0 ? rate / procs : 0, max_s, uid);
+	}
+	for (int i = 0; i < procs; i++) {
+		int st;
+		if (wait(&st) < 0)
+			break;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "audit_load: a worker failed\n");
+			return 1;
+		}
+	}
+	t1 = now_ns();
+	for (int i = 0; i < procs; i++) {
+		total += sh->calls[i];
+		slow += sh->slow[i];
+		if (sh->max_ns[i] > maxns)
+			maxns = sh->max_ns[i];
+	}
+	printf("calls %llu elapsed_s %.3f rate %.0f max_latency_us %llu slow_calls %llu\n",
+	    (unsigned long long)total, (double)(t1 - t0) / 1e9,
+	    (double)total / ((double)(t1 - t0) / 1e9), (unsigned long long)(maxns / 1000),
+	    (unsigned long long)slow);
+	return 0;
+}
