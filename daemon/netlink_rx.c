@@ -360,7 +360,6 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				*empty = true;
-				stat_set(&rx->st->socket_empty_ns, now_ns());
 			} else if (errno == ENOBUFS) {
 				stat_add(&rx->st->enobufs, 1);
 				continue;
@@ -399,13 +398,22 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 			/* A short batch means the queue ran dry just now; the next
 			 * call would only return EAGAIN. */
 			*empty = true;
-			stat_set(&rx->st->socket_empty_ns, now_ns());
 			break;
 		}
 	}
 	committed = ring_records_in(rx->ring) != in_before;
+	/*
+	 * One clock reading for both stamps, so "the last drain ended on an
+	 * empty socket" is exactly socket_empty_ns >= last_rx_ns (monitor.c).
+	 */
+	if (committed || *empty) {
+		uint64_t t = now_ns();
+		if (committed)
+			stat_set(&rx->st->last_rx_ns, t);
+		if (*empty)
+			stat_set(&rx->st->socket_empty_ns, t);
+	}
 	if (committed) {
-		stat_set(&rx->st->last_rx_ns, now_ns());
 		ring_note_high_water(rx->ring);
 		if (ring_wake_needed(rx->ring)) {
 			stat_add(&rx->st->wakeups, 1);

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "kaudit.h"
 #include "log.h"
+#include "monitor.h"
 #include "netlink_rx.h"
 #include "notify.h"
 #include "ring.h"
@@ -71,6 +72,7 @@ struct daemon {
 	struct writer_stats	 w_stats;
 	struct netlink_rx	*rx;
 	struct writer		*writer;
+	struct monitor		*monitor;
 
 	ev_io			 rx_watcher;
 	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1, sig_usr2;
@@ -407,6 +409,8 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 			config_apply_reloadable(&d->cfg, &nc);
 			writer_settings_from_config(&ws, &d->cfg);
 			writer_reconfigure(d->writer, &ws);
+			if (d->monitor)
+				monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
 			log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
 		}
 		notify_ready("running");
@@ -725,6 +729,12 @@ main(int argc, char **argv)
 	if (d->test_input == NULL)
 		kernel_setup(d);
 
+	if (d->test_input == NULL) {
+		d->monitor = monitor_new(&d->rx_stats, d->cfg.monitor_interval_ms);
+		if (d->monitor == NULL || (rc = monitor_start(d->monitor)) < 0)
+			fatalx(EXIT_RESOURCE, "monitor: cannot start thread");
+	}
+
 	/* Only the receive path (this thread) gets the boost; the writer keeps
 	 * normal priority so a flood cannot starve the audited system. */
 	if (d->cfg.priority_boost > 0 &&
@@ -742,6 +752,8 @@ main(int argc, char **argv)
 	ev_run(d->loop, 0);
 
 	/* The loop ends after the final drain: now empty the ring to disk. */
+	if (d->monitor && monitor_stop(d->monitor, 2000) < 0)
+		log_warnx("monitor: a kernel status poll is still asleep in the kernel; not waiting for it");
 	snprintf(text, sizeof(text),
 	    "op=terminate auid=%u pid=%ld uid=%u ses=%u received=%llu dropped=%llu serial_gaps=%llu res=success",
 	    read_proc_uint("/proc/self/loginuid"), (long)getpid(), (unsigned)getuid(),
@@ -764,12 +776,25 @@ main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	log_counters(d, "stopped");
+	if (d->monitor) {
+		struct monitor_status ms;
+		monitor_read(d->monitor, &ms);
+		if (ms.valid)
+			log_info("kernel: lost %u (%+lld since start), backlog max %u, "
+			    "backlog_wait_time_actual %+lld since start; %llu polls, %llu skipped, %llu parked",
+			    ms.k.lost, (long long)ms.k.lost - (long long)ms.lost_start,
+			    ms.backlog_max,
+			    (long long)ms.k.backlog_wait_time_actual - (long long)ms.wait_actual_start,
+			    (unsigned long long)ms.polls, (unsigned long long)ms.skipped,
+			    (unsigned long long)ms.parked);
+	}
 	if (d->unreg_started && atomic_load(&d->unreg_done))
 		pthread_join(d->unreg_thread, NULL);
 	if (rc == 0) {
 		writer_free(d->writer);
 		netlink_rx_free(d->rx);
 		ring_free(d->ring);
+		monitor_free(d->monitor);
 	}
 	return status;
 }

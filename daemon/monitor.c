@@ -1,0 +1,265 @@
+/*
+ * monitor.c - this file is the monitor thread: it polls the kernel's audit
+ * status once per interval, when that cannot park it (see monitor.h), and
+ * keeps the counters the status report and metrics show.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kaudit.h"
+#include "monitor.h"
+
+/* Bound on one request's wait for its answer (not on a kernel-side sleep). */
+#define MONITOR_TIMEOUT_MS	1000
+/*
+ * A busy queue skips polls, but not forever: after this many skips in a row
+ * one poll is sent anyway, so the status never goes stale for long. Ten
+ * one-second intervals is rare enough that a parked poll stays an exception.
+ */
+#define MONITOR_MAX_SKIPS	10
+
+struct monitor {
+	const struct rx_stats	*rx;
+	_Atomic unsigned	 interval_ms;
+	pthread_t		 thread;
+	bool			 started;
+	pthread_mutex_t		 mu;		/* only for the stop condition */
+	pthread_cond_t		 cv;
+	bool			 stop;
+	_Atomic bool		 finished;
+
+	_Atomic uint64_t	 seq;		/* sequence count over status */
+	struct monitor_status	 status;
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool
+monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns,
+    const struct monitor_status *last, uint64_t skipped_in_row)
+{
+	if (skipped_in_row >= MONITOR_MAX_SKIPS)
+		return true;
+	/* The receive path's last drain did not end on an empty socket: the
+	 * kernel is pushing records at us right now. */
+	if (rx_empty_ns < rx_last_ns)
+		return false;
+	/* The kernel queue was past a quarter of its limit last time. */
+	if (last->valid && last->k.backlog_limit != 0 &&
+	    last->k.backlog > last->k.backlog_limit / 4)
+		return false;
+	return true;
+}
+
+struct monitor *
+monitor_new(const struct rx_stats *rx, unsigned interval_ms)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	if (pthread_mutex_init(&m->mu, NULL) != 0) {
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (pthread_cond_init(&m->cv, NULL) != 0) {
+		pthread_mutex_destroy(&m->mu);
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->rx = rx;
+	atomic_init(&m->interval_ms, interval_ms);
+	return m;
+}
+
+void
+monitor_read(const struct monitor *m, struct monitor_status *out)
+{
+	struct monitor *mm = (struct monitor *)(uintptr_t)m;
+	uint64_t s1, s2;
+
+	for (int i = 0; ; i++) {
+		s1 = atomic_load_explicit(&mm->seq, memory_order_acquire);
+		memcpy(out, &mm->status, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&mm->seq, memory_order_relaxed);
+		if (!(s1 & 1) && s1 == s2)
+			return;
+		if (i > 1000)
+			sched_yield();
+	}
+}
+
+/* Publish a new status (monitor thread only). */
+static void
+publish(struct monitor *m, const struct monitor_status *st)
+{
+	uint64_t s = atomic_load_explicit(&m->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&m->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&m->status, st, sizeof(*st));
+	atomic_store_explicit(&m->seq, s + 2, memory_order_release);
+}
+
+static void
+poll_once(struct monitor *m, int fd, struct monitor_status *st)
+{
+	struct audit_status k;
+	uint64_t t0 = mono_ns(), dt;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	rc = kaudit_get_status(fd, &k);
+	dt = mono_ns() - t0;
+	st->polls++;
+	st->last_poll_ns = dt;
+	if (dt > st->max_poll_ns)
+		st->max_poll_ns = dt;
+	if (dt > MONITOR_PARKED_NS)
+		st->parked++;
+	if (rc < 0) {
+		st->errors++;
+		st->last_error = rc;
+		return;
+	}
+	if (!st->valid) {
+		st->lost_start = k.lost;
+		st->wait_actual_start = k.backlog_wait_time_actual;
+	}
+	st->valid = true;
+	st->k = k;
+	if (k.backlog > st->backlog_max)
+		st->backlog_max = k.backlog;
+	st->updated_ns = mono_ns();
+	(void)m;
+}
+
+static void *
+monitor_main(void *arg)
+{
+	struct monitor *m = arg;
+	struct monitor_status st;
+	uint64_t skipped_in_row = 0;
+	int fd = -1;
+
+	memset(&st, 0, sizeof(st));
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		struct timespec ts;
+		unsigned ms = atomic_load(&m->interval_ms);
+
+		pthread_mutex_unlock(&m->mu);
+		if (fd < 0) {
+			fd = kaudit_open(MONITOR_TIMEOUT_MS);
+			if (fd < 0) {
+				st.errors++;
+				st.last_error = fd;
+			}
+		}
+		if (fd >= 0) {
+			if (monitor_may_poll(stat_get(&m->rx->socket_empty_ns),
+			    stat_get(&m->rx->last_rx_ns), &st, skipped_in_row)) {
+				poll_once(m, fd, &st);
+				skipped_in_row = 0;
+				if (st.last_error == -ETIMEDOUT) {
+					/* A late answer would confuse the next poll. */
+					kaudit_close(fd);
+					fd = -1;
+					st.last_error = 0;
+				}
+			} else {
+				st.skipped++;
+				skipped_in_row++;
+			}
+			publish(m, &st);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&m->mu);
+		while (!m->stop &&
+		    pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&m->mu);
+	kaudit_close(fd);
+	atomic_store(&m->finished, true);
+	return NULL;
+}
+
+int
+monitor_start(struct monitor *m)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&m->thread, NULL, monitor_main, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -rc;
+	m->started = true;
+	return 0;
+}
+
+void
+monitor_set_interval(struct monitor *m, unsigned interval_ms)
+{
+	atomic_store(&m->interval_ms, interval_ms);
+}
+
+int
+monitor_stop(struct monitor *m, unsigned timeout_ms)
+{
+	struct timespec ts;
+
+	if (!m->started)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(m->thread, NULL, &ts) != 0)
+		return -ETIMEDOUT;
+	m->started = false;
+	return 0;
+}
+
+void
+monitor_free(struct monitor *m)
+{
+	if (m == NULL || m->started)
+		return;
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}

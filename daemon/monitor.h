@@ -1,0 +1,82 @@
+/*
+ * monitor.h - the monitor thread: the kernel's audit counters, polled with
+ * AUDIT_GET on a netlink socket of its own.
+ *
+ * DESIGN
+ * It is a thread of its own because the kernel makes any sender of an audit
+ * request sleep while its backlog is over the limit. That sleep must land
+ * neither on the receive path nor here: the sleeper joins the exclusive wait
+ * queue of the blocked audited processes and can swallow the one wake-up
+ * kauditd gives per pass, leaving them blocked for the whole
+ * backlog_wait_time. So the monitor polls only when the receive socket has
+ * just run dry (the main thread's last drain ended on EAGAIN, so kauditd has
+ * nothing queued in front of us) and the last backlog it saw was well below
+ * the limit; otherwise it skips the poll and counts the skip. Every poll is
+ * timed; one that took longer than MONITOR_PARKED_NS is counted as parked.
+ *
+ * Owner of struct monitor_status: the monitor thread. Readers (main thread:
+ * control socket, metrics) copy it with monitor_read() under a sequence
+ * count, never a lock.
+ */
+#ifndef RAUDITD_MONITOR_H
+#define RAUDITD_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/audit.h>
+
+#include "stats.h"
+
+/* A poll slower than this was put to sleep by the kernel (parked). */
+#define MONITOR_PARKED_NS	(50 * 1000 * 1000ULL)
+
+struct monitor;
+
+struct monitor_status {
+	bool			valid;		/* at least one poll succeeded */
+	struct audit_status	k;		/* the last answer */
+	uint32_t		lost_start;	/* kernel lost at the first poll */
+	uint32_t		wait_actual_start;
+	uint32_t		backlog_max;	/* highest backlog seen */
+	uint64_t		polls;
+	uint64_t		skipped;	/* not sent: the kernel queue was busy */
+	uint64_t		parked;		/* took longer than MONITOR_PARKED_NS */
+	uint64_t		errors;
+	int			last_error;	/* negative errno of the last failure */
+	uint64_t		last_poll_ns;	/* duration of the last poll */
+	uint64_t		max_poll_ns;
+	uint64_t		updated_ns;	/* CLOCK_MONOTONIC of the last answer */
+};
+
+/*
+ * Create a monitor that reads the receive path's timestamps from rx (only
+ * socket_empty_ns and last_rx_ns) and polls every interval_ms. NULL with
+ * errno set on failure. Main thread.
+ */
+struct monitor *monitor_new(const struct rx_stats *rx, unsigned interval_ms);
+
+/* Start the thread (all signals blocked in it). 0 or a negative errno. */
+int monitor_start(struct monitor *m);
+
+/*
+ * Stop and join, waiting at most timeout_ms (a poll may be asleep in the
+ * kernel). Returns 0, or -ETIMEDOUT when the thread is abandoned to process
+ * exit; the monitor must then not be freed.
+ */
+int monitor_stop(struct monitor *m, unsigned timeout_ms);
+void monitor_free(struct monitor *m);
+
+/* Change the poll period (SIGHUP). */
+void monitor_set_interval(struct monitor *m, unsigned interval_ms);
+
+/* A consistent copy of the status. Any thread. */
+void monitor_read(const struct monitor *m, struct monitor_status *out);
+
+/*
+ * The policy, exposed for tests: may a poll be sent now? rx_empty_ns and
+ * rx_last_ns are the receive path's timestamps, last the previous status.
+ */
+bool monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns,
+    const struct monitor_status *last, uint64_t skipped_in_row);
+
+#endif

@@ -1,0 +1,136 @@
+# lib.sh - shared helpers for the integration tests (sourced, bash).
+#
+# Every test that touches kernel audit state calls kernel_save first and
+# installs kernel_restore in its trap, so rules, pid registration, enabled,
+# backlog_limit and backlog_wait_time are put back on every exit path.
+# Processes are stopped only by the PIDs the test started.
+
+: "${top_builddir:?top_builddir must be set}"
+: "${top_srcdir:?top_srcdir must be set}"
+
+RAUDITD="$top_builddir/rauditd"
+AUDIT_LOAD="$top_builddir/tests/helpers/audit_load"
+FAKE_KERNEL="$top_builddir/tests/helpers/fake_kernel"
+
+# Automake's convention: 77 means skipped, 99 a hard error.
+SKIP=77
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+skip() { log "SKIP: $*"; exit $SKIP; }
+
+# Root is needed for kernel audit. Without it we skip; as root under CI the
+# test must run, so a missing capability is a failure there, not a skip.
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root (CAP_AUDIT_CONTROL)"
+	command -v auditctl >/dev/null 2>&1 ||
+		{ [ "${CI:-}" = true ] && fail "auditctl missing (apt-get install auditd)"; skip "auditctl missing"; }
+	if ! timeout 5 auditctl -s >/dev/null 2>&1; then
+		[ "${CI:-}" = true ] && fail "kernel audit is not usable here"
+		skip "kernel audit is not usable here"
+	fi
+	# One audit daemon per kernel: kernel tests take turns (make -j check).
+	exec 9>"${TMPDIR:-/tmp}/rauditd-kernel-tests.lock"
+	flock -w 900 9 || fail "timed out waiting for the kernel test lock"
+}
+
+kstat() { timeout 5 auditctl -s | awk -v k="$1" '$1 == k { print $2 }'; }
+
+# Kernel state as found. The test aborts if audit is locked or another
+# daemon holds the registration (we never take over a live daemon).
+kernel_save() {
+	K_ENABLED=$(kstat enabled)
+	K_BACKLOG_LIMIT=$(kstat backlog_limit)
+	K_WAIT=$(kstat backlog_wait_time)
+	K_FAILURE=$(kstat failure)
+	K_RATE=$(kstat rate_limit)
+	[ "$K_ENABLED" = 2 ] && skip "kernel audit is locked (enabled 2)"
+	local pid; pid=$(kstat pid)
+	if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -d "/proc/$pid" ]; then
+		[ "${CI:-}" = true ] && fail "another audit daemon is registered: pid $pid ($(cat /proc/$pid/comm))"
+		skip "another audit daemon is registered: pid $pid"
+	fi
+	K_RULES=()
+}
+
+# Add a rule and remember it for kernel_restore. Arguments as for auditctl -a.
+rule_add() {
+	timeout 5 auditctl -a "$@" >/dev/null || fail "auditctl -a $*"
+	K_RULES+=("$*")
+}
+
+rule_del_all() {
+	local r
+	for r in "${K_RULES[@]}"; do
+		# shellcheck disable=SC2086
+		timeout 5 auditctl -d $r >/dev/null 2>&1 || true
+	done
+	K_RULES=()
+}
+
+kernel_restore() {
+	rule_del_all
+	[ -n "${K_ENABLED:-}" ] || return 0
+	# A daemon of ours still running (the test failed midway): stop it by
+	# pid. Once its socket is closed the kernel drops the registration at
+	# its next delivery attempt.
+	if [ -n "${RPID:-}" ] && kill -0 "$RPID" 2>/dev/null; then
+		kill -TERM "$RPID" 2>/dev/null || true
+		wait_for 15 not_running "$RPID" || kill -KILL "$RPID" 2>/dev/null || true
+		wait "$RPID" 2>/dev/null || true
+	fi
+	timeout 5 auditctl -e "$K_ENABLED" >/dev/null 2>&1 || true
+	timeout 5 auditctl -b "$K_BACKLOG_LIMIT" >/dev/null 2>&1 || true
+	timeout 5 auditctl --backlog_wait_time "$K_WAIT" >/dev/null 2>&1 || true
+	timeout 5 auditctl -f "$K_FAILURE" >/dev/null 2>&1 || true
+	timeout 5 auditctl -r "$K_RATE" >/dev/null 2>&1 || true
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds; 1 on timeout.
+wait_for() {
+	local limit=$1; shift
+	local end=$((SECONDS + limit))
+	while ! "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+registered_as() { [ "$(kstat pid)" = "$1" ]; }
+not_running() { ! kill -0 "$1" 2>/dev/null; }
+
+# start_rauditd CONF [args...]: start in the foreground, log to $WORK/rauditd.log.
+start_rauditd() {
+	local conf=$1; shift
+	"$RAUDITD" -f -c "$conf" "$@" >>"$WORK/rauditd.log" 2>&1 &
+	RPID=$!
+}
+
+# stop_rauditd [SECONDS]: SIGTERM our daemon and wait; its status in RSTATUS.
+stop_rauditd() {
+	local limit=${1:-30}
+	[ -n "${RPID:-}" ] || return 0
+	kill -TERM "$RPID" 2>/dev/null || true
+	local end=$((SECONDS + limit))
+	while kill -0 "$RPID" 2>/dev/null; do
+		if [ $SECONDS -ge $end ]; then
+			kill -KILL "$RPID" 2>/dev/null
+			wait "$RPID" 2>/dev/null
+			RPID=
+			fail "rauditd did not stop within $limit s"
+		fi
+		sleep 0.05
+	done
+	wait "$RPID"; RSTATUS=$?
+	RPID=
+}
+
+# A work directory removed on exit.
+make_work() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/rauditd-test.XXXXXX")
+}
+
+cleanup_work() {
+	[ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
+}
