@@ -36,6 +36,7 @@ enum key_type {
 	KT_ENUM,	/* one of names[] */
 	KT_KERNEL,	/* "keep" or a decimal unsigned */
 	KT_NAME,	/* short identifier (group name), may be empty */
+	KT_OPTPATH,	/* absolute path, or empty for "none" */
 };
 
 struct key {
@@ -83,6 +84,7 @@ static const struct key keys[] = {
 	{ "retry_interval",	KT_UINT,   OFF(retry_interval_ms), 10, 60000, NULL, true, false },
 	{ "control_group",	KT_NAME,   OFF(control_group),	0, 0, NULL, true, false },
 	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, false },
+	{ "metrics_file",	KT_OPTPATH, OFF(metrics_file),	0, 0, NULL, true, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -192,6 +194,12 @@ parse_value(const struct key *k, struct config *c, const char *v,
 	int rc;
 
 	switch (k->type) {
+	case KT_OPTPATH:
+		if (v[0] == '\0') {
+			field[0] = '\0';
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case KT_PATH:
 		if (v[0] != '/') {
 			snprintf(msg, msglen, "%s must be an absolute path, got \"%s\"", k->name, v);
@@ -328,6 +336,21 @@ parse_value(const struct key *k, struct config *c, const char *v,
 	return -EINVAL;
 }
 
+/*
+ * The line a cross-key error names: the later of the lines that set the two
+ * keys (the conflict appears there), or the last line if neither was set.
+ */
+static unsigned
+cross_line(const unsigned *at, size_t off_a, size_t off_b, unsigned last)
+{
+	unsigned l = 0;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if ((keys[i].offset == off_a || keys[i].offset == off_b) && at[i] > l)
+			l = at[i];
+	return l ? l : last;
+}
+
 static char *
 trim(char *s)
 {
@@ -345,7 +368,7 @@ int
 config_parse_buffer(struct config *c, const char *name, const char *text,
     char *err, size_t errlen)
 {
-	bool seen[NKEYS] = { false };
+	unsigned at[NKEYS] = { 0 };	/* line that set each key, 0 = not set */
 	char line[4096], msg[CONFIG_ERR_MAX];
 	const char *p = text;
 	unsigned lineno = 0;
@@ -386,12 +409,12 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 			seterr(err, errlen, name, lineno, "unknown key \"%s\"", key);
 			return -EINVAL;
 		}
-		if (seen[k - keys]) {
+		if (at[k - keys] != 0) {
 			seterr(err, errlen, name, lineno, "duplicate key \"%s\"", key);
 			return -EINVAL;
 		}
-		seen[k - keys] = true;
-		if (*val == '\0' && k->type != KT_NAME) {
+		at[k - keys] = lineno;
+		if (*val == '\0' && k->type != KT_NAME && k->type != KT_OPTPATH) {
 			seterr(err, errlen, name, lineno, "%s: missing value", key);
 			return -EINVAL;
 		}
@@ -409,16 +432,19 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 
 	/* Cross-key checks: name the key that has to change. */
 	if (c->batch_size > c->ring_size / 4) {
-		seterr(err, errlen, name, lineno, "batch_size must be at most a quarter of ring_size");
+		seterr(err, errlen, name, cross_line(at, OFF(batch_size), OFF(ring_size), lineno),
+		    "batch_size must be at most a quarter of ring_size");
 		return -EINVAL;
 	}
 	if (c->max_spool_size != 0 && c->max_spool_size < 2 * c->segment_size) {
-		seterr(err, errlen, name, lineno,
+		seterr(err, errlen, name,
+		    cross_line(at, OFF(max_spool_size), OFF(segment_size), lineno),
 		    "max_spool_size must be 0 or at least twice segment_size");
 		return -EINVAL;
 	}
 	if (strcmp(c->spool_dir, c->run_dir) == 0) {
-		seterr(err, errlen, name, lineno, "spool_dir and run_dir must differ");
+		seterr(err, errlen, name, cross_line(at, OFF(spool_dir), OFF(run_dir), lineno),
+		    "spool_dir and run_dir must differ");
 		return -EINVAL;
 	}
 	return 0;
@@ -475,8 +501,13 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	}
 	buf[got] = '\0';
 	if (strlen(buf) != got) {
+		/* config_parse_buffer() would stop at the NUL: name its line here. */
+		unsigned line = 1;
+
+		for (const char *q = buf; *q; q++)
+			line += *q == '\n';
 		rc = -EINVAL;
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		seterr(err, errlen, path, line, "NUL byte in line");
 		goto fail;
 	}
 	rc = config_parse_buffer(c, path, buf, err, errlen);
@@ -495,6 +526,7 @@ format_value(const struct key *k, const struct config *c, char *out, size_t outl
 
 	switch (k->type) {
 	case KT_PATH:
+	case KT_OPTPATH:
 	case KT_NAME:
 		snprintf(out, outlen, "%s", field);
 		break;
@@ -571,7 +603,7 @@ config_apply_reloadable(struct config *dst, const struct config *src)
 		if (!k->reloadable)
 			continue;
 		switch (k->type) {
-		case KT_PATH: sz = PATH_MAX; break;
+		case KT_PATH: case KT_OPTPATH: sz = PATH_MAX; break;
 		case KT_NAME: sz = sizeof(dst->control_group); break;
 		case KT_BOOL: sz = sizeof(bool); break;
 		case KT_ENUM: case KT_INT: sz = sizeof(int); break;

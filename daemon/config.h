@@ -65,6 +65,7 @@ struct config {
 	uint32_t	retry_interval_ms;	/* writer retry period when degraded */
 	char		control_group[64];	/* group allowed status, "" = root only */
 	uint32_t	stats_interval;		/* seconds between metrics/STATUS updates */
+	char		metrics_file[PATH_MAX];	/* Prometheus textfile, "" = none */
 };
 
 #define CONFIG_ERR_MAX	512

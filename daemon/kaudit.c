@@ -159,6 +159,17 @@ kaudit_get_status(int fd, struct audit_status *st)
 }
 
 int
+kaudit_get_features(int fd, struct audit_features *f)
+{
+	uint32_t seq;
+	int rc = send_req(fd, AUDIT_GET_FEATURE, 0, NULL, 0, &seq);
+
+	if (rc < 0)
+		return rc;
+	return wait_reply(fd, seq, AUDIT_GET_FEATURE, f, sizeof(*f));
+}
+
+int
 kaudit_request(int fd, uint16_t type, const void *data, size_t len)
 {
 	uint32_t seq;

@@ -22,6 +22,9 @@ void kaudit_close(int fd);
 /* AUDIT_GET: fill *st. */
 int kaudit_get_status(int fd, struct audit_status *st);
 
+/* AUDIT_GET_FEATURE: fill *f. */
+int kaudit_get_features(int fd, struct audit_features *f);
+
 /* AUDIT_SET with st->mask saying which fields to set; waits for the ack. */
 int kaudit_set_status(int fd, const struct audit_status *st);
 

@@ -33,6 +33,10 @@ struct monitor {
 	pthread_mutex_t		 mu;		/* only for the stop condition */
 	pthread_cond_t		 cv;
 	bool			 stop;
+	bool			 kicked;
+	bool			 poll_kernel;
+	void			(*tick)(void *, bool);
+	void			*tick_arg;
 	_Atomic bool		 finished;
 
 	_Atomic uint64_t	 seq;		/* sequence count over status */
@@ -66,7 +70,7 @@ monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns,
 }
 
 struct monitor *
-monitor_new(const struct rx_stats *rx, unsigned interval_ms)
+monitor_new(const struct rx_stats *rx, unsigned interval_ms, bool poll_kernel)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 
@@ -84,8 +88,25 @@ monitor_new(const struct rx_stats *rx, unsigned interval_ms)
 		return NULL;
 	}
 	m->rx = rx;
+	m->poll_kernel = poll_kernel;
 	atomic_init(&m->interval_ms, interval_ms);
 	return m;
+}
+
+void
+monitor_set_tick(struct monitor *m, void (*fn)(void *, bool), void *arg)
+{
+	m->tick = fn;
+	m->tick_arg = arg;
+}
+
+void
+monitor_kick(struct monitor *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->kicked = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
 }
 
 void
@@ -148,6 +169,9 @@ poll_once(struct monitor *m, int fd, struct monitor_status *st)
 	if (k.backlog > st->backlog_max)
 		st->backlog_max = k.backlog;
 	st->updated_ns = mono_ns();
+	/* Same moment, same policy: the kernel queue was quiet a moment ago. */
+	if (kaudit_get_features(fd, &st->f) == 0)
+		st->features_valid = true;
 	(void)m;
 }
 
@@ -164,16 +188,18 @@ monitor_main(void *arg)
 	while (!m->stop) {
 		struct timespec ts;
 		unsigned ms = atomic_load(&m->interval_ms);
+		bool kicked = m->kicked;
 
+		m->kicked = false;
 		pthread_mutex_unlock(&m->mu);
-		if (fd < 0) {
+		if (m->poll_kernel && fd < 0) {
 			fd = kaudit_open(MONITOR_TIMEOUT_MS);
 			if (fd < 0) {
 				st.errors++;
 				st.last_error = fd;
 			}
 		}
-		if (fd >= 0) {
+		if (fd >= 0 && !kicked) {
 			if (monitor_may_poll(stat_get(&m->rx->socket_empty_ns),
 			    stat_get(&m->rx->last_rx_ns), &st, skipped_in_row)) {
 				poll_once(m, fd, &st);
@@ -190,6 +216,8 @@ monitor_main(void *arg)
 			}
 			publish(m, &st);
 		}
+		if (m->tick)
+			m->tick(m->tick_arg, kicked);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += ms / 1000;
 		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
@@ -198,7 +226,7 @@ monitor_main(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_mutex_lock(&m->mu);
-		while (!m->stop &&
+		while (!m->stop && !m->kicked &&
 		    pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
 			;
 	}

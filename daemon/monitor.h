@@ -35,6 +35,8 @@ struct monitor;
 struct monitor_status {
 	bool			valid;		/* at least one poll succeeded */
 	struct audit_status	k;		/* the last answer */
+	bool			features_valid;
+	struct audit_features	f;		/* AUDIT_GET_FEATURE, same poll */
 	uint32_t		lost_start;	/* kernel lost at the first poll */
 	uint32_t		wait_actual_start;
 	uint32_t		backlog_max;	/* highest backlog seen */
@@ -50,10 +52,20 @@ struct monitor_status {
 
 /*
  * Create a monitor that reads the receive path's timestamps from rx (only
- * socket_empty_ns and last_rx_ns) and polls every interval_ms. NULL with
- * errno set on failure. Main thread.
+ * socket_empty_ns and last_rx_ns) and polls every interval_ms (without
+ * poll_kernel it only runs the tick). NULL with errno set. Main thread.
  */
-struct monitor *monitor_new(const struct rx_stats *rx, unsigned interval_ms);
+struct monitor *monitor_new(const struct rx_stats *rx, unsigned interval_ms,
+    bool poll_kernel);
+
+/*
+ * Side work for the monitor thread: fn(arg, now_requested) runs after every
+ * interval, and at once after monitor_kick(). The daemon uses it for file
+ * output (metrics, state report) that must not run on the receive path.
+ * Set before monitor_start().
+ */
+void monitor_set_tick(struct monitor *m, void (*fn)(void *arg, bool kicked), void *arg);
+void monitor_kick(struct monitor *m);
 
 /* Start the thread (all signals blocked in it). 0 or a negative errno. */
 int monitor_start(struct monitor *m);

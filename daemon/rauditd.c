@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,11 +26,14 @@
 #include <ev.h>
 
 #include "config.h"
+#include "control.h"
+#include "control_proto.h"
 #include "kaudit.h"
 #include "log.h"
 #include "monitor.h"
 #include "netlink_rx.h"
 #include "notify.h"
+#include "report.h"
 #include "ring.h"
 #include "seqgap.h"
 #include "spool.h"
@@ -73,10 +78,16 @@ struct daemon {
 	struct netlink_rx	*rx;
 	struct writer		*writer;
 	struct monitor		*monitor;
+	struct control		*control;
+	gid_t			 control_gid;
+	bool			 control_gid_set;
 
 	ev_io			 rx_watcher;
-	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1, sig_usr2;
+	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1, sig_usr2, sig_cont;
 	ev_timer		 tick;
+	ev_timer		 watchdog;
+	uint64_t		 watchdog_usec;
+	uint64_t		 wd_last_batches;
 	ev_timer		 stop_timer;
 	ev_async		 writer_async;
 	ev_async		 unreg_async;
@@ -94,6 +105,12 @@ struct daemon {
 	int			 unreg_rc;
 	time_t			 start_time;
 	int			 ready_fd;	/* daemonize: tell the parent */
+
+	/* Side output done on the monitor thread, off the receive path. */
+	_Atomic bool		 state_requested;
+	time_t			 metrics_last;
+	int			 metrics_errno;	/* last failure, logged once */
+	char			 side_buf[CONTROL_MAX_PAYLOAD];
 };
 
 static void
@@ -301,6 +318,8 @@ finish_stop(struct daemon *d)
 	stat_set(&d->rx_stats.seq_gaps, d->gaps.gaps);
 	ev_io_stop(d->loop, &d->rx_watcher);
 	ev_timer_stop(d->loop, &d->stop_timer);
+	control_close(d->control);
+	d->control = NULL;
 	ev_break(d->loop, EVBREAK_ALL);
 }
 
@@ -361,6 +380,177 @@ begin_stop(struct daemon *d, const char *why)
 }
 
 static void
+report_source(struct daemon *d, struct report_src *src, bool main_thread)
+{
+	memset(src, 0, sizeof(*src));
+	src->cfg = &d->cfg;
+	src->rx = &d->rx_stats;
+	src->ws = &d->w_stats;
+	src->writer = d->writer;
+	src->ring = d->ring;
+	src->monitor = d->test_input ? NULL : d->monitor;
+	/* Main-thread-only counters are left out of reports made elsewhere. */
+	src->control = main_thread ? d->control : NULL;
+	src->start_time = d->start_time;
+	src->state = d->stopping ? "stopping" : "running";
+	src->pending_loss = main_thread ? netlink_rx_pending_loss(d->rx) : 0;
+}
+
+static bool
+resolve_group(const char *name, gid_t *gid)
+{
+	struct group *gr;
+
+	if (name[0] == '\0')
+		return false;
+	gr = getgrnam(name);
+	if (gr == NULL) {
+		log_warnx("control: control_group \"%s\" does not exist; status is root only", name);
+		return false;
+	}
+	*gid = gr->gr_gid;
+	return true;
+}
+
+/* Monitor thread: the metrics textfile and the state report (SIGCONT). */
+static void
+side_output(void *arg, bool kicked)
+{
+	struct daemon *d = arg;
+	struct report_src src;
+	char path[PATH_MAX + 32];
+	size_t n;
+	int rc;
+	time_t now = time(NULL);
+
+	report_source(d, &src, false);
+	if (atomic_exchange(&d->state_requested, false)) {
+		n = report_status(&src, d->side_buf, sizeof(d->side_buf));
+		snprintf(path, sizeof(path), "%s/rauditd.state", d->cfg.run_dir);
+		rc = report_write_file(path, d->side_buf, n);
+		if (rc < 0)
+			log_warnx("state: writing %s: %s", path, strerror(-rc));
+		else
+			log_info("state: report written to %s", path);
+	}
+	if (kicked || d->cfg.metrics_file[0] == '\0' ||
+	    now - d->metrics_last < (time_t)d->cfg.stats_interval)
+		return;
+	d->metrics_last = now;
+	n = report_prometheus(&src, d->side_buf, sizeof(d->side_buf));
+	rc = report_write_file(d->cfg.metrics_file, d->side_buf, n);
+	if (rc < 0 && rc != d->metrics_errno)
+		log_warnx("metrics: writing %s: %s", d->cfg.metrics_file, strerror(-rc));
+	else if (rc == 0 && d->metrics_errno != 0)
+		log_info("metrics: writing %s works again", d->cfg.metrics_file);
+	d->metrics_errno = rc;
+}
+
+static void note_changed(const char *key, bool reloadable, void *arg);
+
+static void
+do_reload(struct daemon *d)
+{
+	struct config nc;
+	char err[CONFIG_ERR_MAX];
+	struct writer_settings ws;
+	size_t n;
+	int rc;
+
+	notify_reloading();
+	config_defaults(&nc);
+	rc = config_load(&nc, d->cfg_path, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("config: reload rejected, keeping the running configuration: %s", err);
+	} else {
+		n = config_diff(&d->cfg, &nc, note_changed, NULL);
+		config_apply_reloadable(&d->cfg, &nc);
+		writer_settings_from_config(&ws, &d->cfg);
+		writer_reconfigure(d->writer, &ws);
+		if (d->monitor)
+			monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
+		if (d->control) {
+			d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
+			control_set_group(d->control, d->control_gid, d->control_gid_set);
+		}
+		ev_timer_set(&d->tick, 1.0, (double)d->cfg.stats_interval);
+		log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
+	}
+	notify_ready("running");
+}
+
+static void
+request_state_report(struct daemon *d)
+{
+	atomic_store(&d->state_requested, true);
+	if (d->monitor)
+		monitor_kick(d->monitor);
+}
+
+static void
+control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
+{
+	struct daemon *d = arg;
+	struct report_src src;
+	static const char denied[] = "permission denied: only root may do that";
+
+	if (!privileged && type != CONTROL_REQ_STATUS && type != CONTROL_REQ_STATE) {
+		rep->type = CONTROL_REP_ERROR;
+		rep->len = sizeof(denied) - 1;
+		memcpy(rep->buf, denied, rep->len);
+		return;
+	}
+	rep->type = CONTROL_REP_OK;
+	rep->len = 0;
+	switch (type) {
+	case CONTROL_REQ_STATUS:
+	case CONTROL_REQ_STATE:
+		report_source(d, &src, true);
+		rep->type = type == CONTROL_REQ_STATUS ? CONTROL_REP_STATUS : CONTROL_REP_TEXT;
+		rep->len = report_status(&src, rep->buf, CONTROL_MAX_PAYLOAD);
+		break;
+	case CONTROL_REQ_ROTATE:
+		log_info("rotating on request");
+		writer_rotate(d->writer);
+		break;
+	case CONTROL_REQ_RELOAD:
+		do_reload(d);
+		break;
+	case CONTROL_REQ_RESUME:
+		writer_resume(d->writer);
+		break;
+	case CONTROL_REQ_STOP:
+		begin_stop(d, "rauditctl stop");
+		break;
+	default:
+		rep->type = CONTROL_REP_ERROR;
+		rep->len = (size_t)snprintf(rep->buf, CONTROL_MAX_PAYLOAD,
+		    "unknown request type %u", type);
+		break;
+	}
+}
+
+/*
+ * WATCHDOG=1 only while the receive loop makes progress: this timer runs on
+ * the receive thread, and a socket with data waiting that no drain has
+ * touched since the last ping means the loop is stuck.
+ */
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+	struct pollfd pfd = { .fd = netlink_rx_fd(d->rx), .events = POLLIN };
+	uint64_t batches = stat_get(&d->rx_stats.batches);
+	bool pending = pfd.fd >= 0 && poll(&pfd, 1, 0) > 0;
+
+	(void)loop;
+	(void)revents;
+	if (!pending || batches != d->wd_last_batches)
+		notify_watchdog();
+	d->wd_last_batches = batches;
+}
+
+static void
 note_changed(const char *key, bool reloadable, void *arg)
 {
 	(void)arg;
@@ -392,30 +582,12 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_info("resuming on SIGUSR2");
 		writer_resume(d->writer);
 		break;
-	case SIGHUP: {
-		struct config nc;
-		char err[CONFIG_ERR_MAX];
-		struct writer_settings ws;
-		int rc;
-
-		notify_reloading();
-		config_defaults(&nc);
-		rc = config_load(&nc, d->cfg_path, err, sizeof(err));
-		if (rc < 0) {
-			log_warnx("config: reload rejected, keeping the running configuration: %s", err);
-		} else {
-			size_t n = config_diff(&d->cfg, &nc, note_changed, NULL);
-
-			config_apply_reloadable(&d->cfg, &nc);
-			writer_settings_from_config(&ws, &d->cfg);
-			writer_reconfigure(d->writer, &ws);
-			if (d->monitor)
-				monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
-			log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
-		}
-		notify_ready("running");
+	case SIGHUP:
+		do_reload(d);
 		break;
-	}
+	case SIGCONT:
+		request_state_report(d);
+		break;
 	}
 }
 
@@ -578,6 +750,7 @@ start_watchers(struct daemon *d)
 	SIG(sig_hup, SIGHUP);
 	SIG(sig_usr1, SIGUSR1);
 	SIG(sig_usr2, SIGUSR2);
+	SIG(sig_cont, SIGCONT);
 #undef SIG
 	ev_async_init(&d->writer_async, writer_async_cb);
 	d->writer_async.data = d;
@@ -588,6 +761,13 @@ start_watchers(struct daemon *d)
 	ev_timer_init(&d->tick, tick_cb, 1.0, (double)d->cfg.stats_interval);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
+	d->watchdog_usec = notify_watchdog_usec();
+	if (d->watchdog_usec) {
+		double period = (double)d->watchdog_usec / 2e6;
+		ev_timer_init(&d->watchdog, watchdog_cb, period, period);
+		d->watchdog.data = d;
+		ev_timer_start(d->loop, &d->watchdog);
+	}
 }
 
 static void
@@ -729,11 +909,20 @@ main(int argc, char **argv)
 	if (d->test_input == NULL)
 		kernel_setup(d);
 
-	if (d->test_input == NULL) {
-		d->monitor = monitor_new(&d->rx_stats, d->cfg.monitor_interval_ms);
-		if (d->monitor == NULL || (rc = monitor_start(d->monitor)) < 0)
-			fatalx(EXIT_RESOURCE, "monitor: cannot start thread");
-	}
+	d->monitor = monitor_new(&d->rx_stats, d->cfg.monitor_interval_ms,
+	    d->test_input == NULL);
+	if (d->monitor == NULL)
+		fatal(EXIT_RESOURCE, "monitor");
+	monitor_set_tick(d->monitor, side_output, d);
+	if ((rc = monitor_start(d->monitor)) < 0)
+		fatalx(EXIT_RESOURCE, "monitor: cannot start thread: %s", strerror(-rc));
+
+	d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
+	d->control = control_open(d->loop, d->cfg.run_dir, d->control_gid,
+	    d->control_gid_set, control_cb, d, &what);
+	if (d->control == NULL)
+		fatal(EXIT_RESOURCE, "control: %s/%s: %s", d->cfg.run_dir,
+		    CONTROL_SOCKET_NAME, what);
 
 	/* Only the receive path (this thread) gets the boost; the writer keeps
 	 * normal priority so a flood cannot starve the audited system. */

@@ -1,0 +1,700 @@
+/*
+ * rauditctl.c - this file is rauditd's command-line client: it asks the
+ * daemon over the control socket for status (printed in auditctl -s format
+ * for the kernel part), sends rotate/reload/stop/resume, shows a live view,
+ * and verifies a spool with the reader the daemon and the shipper use.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control_proto.h"
+#include "kaudit.h"
+#include "spool.h"
+
+#ifndef RAUDITD_CONF
+#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
+#endif
+
+/* Exit status, documented in rauditctl(8). */
+enum {
+	CTL_OK = 0,
+	CTL_FAIL = 1,		/* the daemon refused or the spool has problems */
+	CTL_USAGE = 2,
+	CTL_NOT_RUNNING = 3,	/* no daemon answered (commands that need one) */
+};
+
+/* How long we wait for the daemon's answer. */
+#define CTL_TIMEOUT_S	5
+
+struct kv {
+	char	*name;
+	char	*value;
+};
+
+struct status {
+	char	*text;
+	struct kv *kv;
+	size_t	 n;
+};
+
+static struct config cfg;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: rauditctl [-c file] [-s [--json] [--watch seconds]]\n"
+	    "       rauditctl [-c file] top [-i seconds] [-n count]\n"
+	    "       rauditctl [-c file] rotate | reload | stop | resume | state\n"
+	    "       rauditctl [-c file] verify [dir]\n"
+	    "  -c, --config FILE  rauditd's configuration (default %s)\n"
+	    "  -s, --status       kernel status as auditctl -s prints it, then rauditd's counters\n"
+	    "      --json         the same as JSON\n"
+	    "      --watch N      repeat -s every N seconds\n",
+	    RAUDITD_CONF);
+}
+
+/* ---- talking to the daemon -------------------------------------------- */
+
+static int
+ctl_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { CTL_TIMEOUT_S, 0 };
+	int fd, n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", cfg.run_dir, CONTROL_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Send a request, read replies until END. The first reply's payload is
+ * returned (NUL-terminated, malloc'd) with its type.
+ */
+static int
+ctl_request(uint16_t type, uint16_t *rtype, char **payload)
+{
+	struct control_hdr h = { CONTROL_VERSION, type, 0, 0 };
+	int fd = ctl_connect(), rc = 0;
+
+	*payload = NULL;
+	*rtype = 0;
+	if (fd < 0)
+		return fd;
+	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h)) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		char *p;
+
+		if ((rc = read_full(fd, &h, sizeof(h))) < 0)
+			goto out;
+		if (h.version != CONTROL_VERSION || h.len > CONTROL_MAX_PAYLOAD) {
+			rc = -EPROTO;
+			goto out;
+		}
+		if (h.type == CONTROL_REP_END)
+			break;
+		p = malloc((size_t)h.len + 1);
+		if (p == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if ((rc = read_full(fd, p, h.len)) < 0) {
+			free(p);
+			goto out;
+		}
+		p[h.len] = '\0';
+		if (*payload == NULL) {
+			*payload = p;
+			*rtype = h.type;
+		} else {
+			free(p);
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+static void
+status_free(struct status *st)
+{
+	free(st->text);
+	free(st->kv);
+	memset(st, 0, sizeof(*st));
+}
+
+/* Split "name value\n" lines in place. */
+static int
+status_parse(struct status *st, char *text)
+{
+	size_t cap = 0;
+	char *line, *save = NULL;
+
+	st->text = text;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+		if (sp == NULL)
+			continue;
+		*sp = '\0';
+		if (st->n == cap) {
+			size_t nc = cap ? cap * 2 : 128;
+			struct kv *nk = realloc(st->kv, nc * sizeof(*nk));
+			if (nk == NULL)
+				return -ENOMEM;
+			st->kv = nk;
+			cap = nc;
+		}
+		st->kv[st->n].name = line;
+		st->kv[st->n].value = sp + 1;
+		st->n++;
+	}
+	return 0;
+}
+
+static const char *
+get(const struct status *st, const char *name)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->kv[i].name, name) == 0)
+			return st->kv[i].value;
+	return NULL;
+}
+
+static unsigned long long
+getu(const struct status *st, const char *name)
+{
+	const char *v = get(st, name);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* 0 and *st filled, or -errno (-ENOENT/-ECONNREFUSED: not running). */
+static int
+fetch_status(struct status *st)
+{
+	uint16_t rtype;
+	char *payload;
+	int rc = ctl_request(CONTROL_REQ_STATUS, &rtype, &payload);
+
+	memset(st, 0, sizeof(*st));
+	if (rc < 0)
+		return rc;
+	if (rtype != CONTROL_REP_STATUS) {
+		fprintf(stderr, "rauditctl: %s\n", payload ? payload : "unexpected reply");
+		free(payload);
+		return -EACCES;
+	}
+	return status_parse(st, payload);
+}
+
+/* ---- the kernel part ---------------------------------------------------- */
+
+struct kstatus {
+	struct audit_status	k;
+	bool			has_features;
+	unsigned		immutable;
+	bool			locked;
+};
+
+/* Straight from the kernel: only when no daemon answers (see status). */
+static int
+kernel_direct(struct kstatus *ks)
+{
+	struct audit_features f;
+	int fd = kaudit_open(2000), rc;
+
+	memset(ks, 0, sizeof(*ks));
+	if (fd < 0)
+		return fd;
+	rc = kaudit_get_status(fd, &ks->k);
+	if (rc == 0 && kaudit_get_features(fd, &f) == 0) {
+		uint32_t mask = AUDIT_FEATURE_TO_MASK(AUDIT_FEATURE_LOGINUID_IMMUTABLE);
+		if (f.mask & mask) {
+			ks->has_features = true;
+			ks->immutable = (f.features & mask) ? 1 : 0;
+			ks->locked = (f.lock & mask) != 0;
+		}
+	}
+	kaudit_close(fd);
+	return rc;
+}
+
+static void
+kernel_from_status(const struct status *st, struct kstatus *ks)
+{
+	const char *li = get(st, "kernel_loginuid_immutable");
+
+	memset(ks, 0, sizeof(*ks));
+	ks->k.enabled = (uint32_t)getu(st, "kernel_enabled");
+	ks->k.failure = (uint32_t)getu(st, "kernel_failure");
+	ks->k.pid = (uint32_t)getu(st, "kernel_pid");
+	ks->k.rate_limit = (uint32_t)getu(st, "kernel_rate_limit");
+	ks->k.backlog_limit = (uint32_t)getu(st, "kernel_backlog_limit");
+	ks->k.lost = (uint32_t)getu(st, "kernel_lost");
+	ks->k.backlog = (uint32_t)getu(st, "kernel_backlog");
+	ks->k.backlog_wait_time = (uint32_t)getu(st, "kernel_backlog_wait_time");
+	ks->k.backlog_wait_time_actual = (uint32_t)getu(st, "kernel_backlog_wait_time_actual");
+	if (li != NULL) {
+		ks->has_features = true;
+		ks->immutable = (unsigned)strtoul(li, NULL, 10);
+		ks->locked = strstr(li, "unlocked") == NULL;
+	}
+}
+
+/* Exactly auditctl -s's lines and order. */
+static void
+print_kernel(const struct kstatus *ks)
+{
+	printf("enabled %u\nfailure %u\npid %u\nrate_limit %u\nbacklog_limit %u\n"
+	    "lost %u\nbacklog %u\nbacklog_wait_time %u\nbacklog_wait_time_actual %u\n",
+	    ks->k.enabled, ks->k.failure, ks->k.pid, ks->k.rate_limit,
+	    ks->k.backlog_limit, ks->k.lost, ks->k.backlog, ks->k.backlog_wait_time,
+	    ks->k.backlog_wait_time_actual);
+	if (ks->has_features)
+		printf("loginuid_immutable %u %s\n", ks->immutable,
+		    ks->locked ? "locked" : "unlocked");
+}
+
+static void
+print_rauditd(const struct status *st)
+{
+	printf("rauditd %s pid %s version %s uptime %ss\n", get(st, "rauditd_state"),
+	    get(st, "rauditd_pid"), get(st, "rauditd_version"), get(st, "uptime_s"));
+	for (size_t i = 0; i < st->n; i++) {
+		const char *n = st->kv[i].name;
+		if (strncmp(n, "kernel_", 7) == 0 && strcmp(n, "kernel_lost_since_start") != 0 &&
+		    strcmp(n, "kernel_backlog_max") != 0 && strcmp(n, "kernel_wait_actual_since_start") != 0 &&
+		    strcmp(n, "kernel_age_ms") != 0)
+			continue;
+		if (strncmp(n, "rauditd_", 8) == 0 || strcmp(n, "uptime_s") == 0)
+			continue;
+		printf("%s %s\n", n, st->kv[i].value);
+	}
+}
+
+static bool
+is_number(const char *v)
+{
+	if (*v == '-')
+		v++;
+	if (*v == '\0')
+		return false;
+	for (; *v; v++)
+		if (*v < '0' || *v > '9')
+			return false;
+	return true;
+}
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+print_json(const struct kstatus *ks, const struct status *st, bool running)
+{
+	printf("{\"kernel\":{\"enabled\":%u,\"failure\":%u,\"pid\":%u,\"rate_limit\":%u,"
+	    "\"backlog_limit\":%u,\"lost\":%u,\"backlog\":%u,\"backlog_wait_time\":%u,"
+	    "\"backlog_wait_time_actual\":%u",
+	    ks->k.enabled, ks->k.failure, ks->k.pid, ks->k.rate_limit, ks->k.backlog_limit,
+	    ks->k.lost, ks->k.backlog, ks->k.backlog_wait_time, ks->k.backlog_wait_time_actual);
+	if (ks->has_features)
+		printf(",\"loginuid_immutable\":%u,\"loginuid_immutable_locked\":%s",
+		    ks->immutable, ks->locked ? "true" : "false");
+	printf("},\"rauditd\":");
+	if (!running) {
+		printf("{\"running\":false}}\n");
+		return;
+	}
+	printf("{\"running\":true");
+	for (size_t i = 0; i < st->n; i++) {
+		const char *n = st->kv[i].name, *v = st->kv[i].value;
+		if (strncmp(n, "kernel_", 7) == 0 && strcmp(n, "kernel_lost_since_start") != 0 &&
+		    strcmp(n, "kernel_backlog_max") != 0 && strcmp(n, "kernel_wait_actual_since_start") != 0)
+			continue;
+		printf(",");
+		json_string(n);
+		putchar(':');
+		if (is_number(v))
+			printf("%s", v);
+		else
+			json_string(v);
+	}
+	printf("}}\n");
+}
+
+static bool
+not_running(int rc)
+{
+	return rc == -ENOENT || rc == -ECONNREFUSED;
+}
+
+static int
+cmd_status(bool json)
+{
+	struct status st;
+	struct kstatus ks;
+	int rc = fetch_status(&st), krc = 0;
+	bool running = rc == 0;
+
+	if (rc < 0 && !not_running(rc)) {
+		fprintf(stderr, "rauditctl: %s/%s: %s\n", cfg.run_dir, CONTROL_SOCKET_NAME,
+		    strerror(-rc));
+		return CTL_FAIL;
+	}
+	/*
+	 * With the daemon running, the kernel lines come from its monitor:
+	 * asking the kernel ourselves while its backlog is over the limit would
+	 * put us to sleep among the audited processes (see monitor.h).
+	 */
+	if (running && getu(&st, "kernel_valid"))
+		kernel_from_status(&st, &ks);
+	else
+		krc = kernel_direct(&ks);
+	if (krc < 0) {
+		fprintf(stderr, "rauditctl: kernel audit status: %s\n", strerror(-krc));
+		if (!running)
+			return CTL_FAIL;
+	}
+	if (json) {
+		print_json(&ks, &st, running);
+	} else {
+		if (krc == 0)
+			print_kernel(&ks);
+		if (running)
+			print_rauditd(&st);
+		else
+			printf("rauditd is not running (nothing listens on %s/%s)\n",
+			    cfg.run_dir, CONTROL_SOCKET_NAME);
+	}
+	status_free(&st);
+	return CTL_OK;
+}
+
+static int
+cmd_simple(uint16_t type, const char *what)
+{
+	uint16_t rtype;
+	char *payload = NULL;
+	int rc = ctl_request(type, &rtype, &payload);
+
+	if (rc < 0) {
+		fprintf(stderr, "rauditctl: %s: %s/%s: %s\n", what, cfg.run_dir,
+		    CONTROL_SOCKET_NAME, not_running(rc) ? "rauditd is not running" : strerror(-rc));
+		return not_running(rc) ? CTL_NOT_RUNNING : CTL_FAIL;
+	}
+	if (rtype == CONTROL_REP_ERROR) {
+		fprintf(stderr, "rauditctl: %s: %s\n", what, payload ? payload : "error");
+		free(payload);
+		return CTL_FAIL;
+	}
+	if (rtype == CONTROL_REP_TEXT && payload)
+		fputs(payload, stdout);
+	free(payload);
+	return CTL_OK;
+}
+
+/* ---- top ------------------------------------------------------------------ */
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmd_top(double interval, long count)
+{
+	struct status prev = { 0 }, cur;
+	double t_prev = 0, t;
+	bool tty = isatty(STDOUT_FILENO);
+	long i;
+	int rc;
+
+	for (i = 0; count <= 0 || i < count; i++) {
+		rc = fetch_status(&cur);
+		t = mono_s();
+		if (rc < 0) {
+			fprintf(stderr, "rauditctl: %s\n", not_running(rc) ? "rauditd is not running" : strerror(-rc));
+			status_free(&prev);
+			return not_running(rc) ? CTL_NOT_RUNNING : CTL_FAIL;
+		}
+		if (tty)
+			printf("\033[H\033[J");
+		if (tty || i == 0)
+			printf("%10s %10s %6s %8s %8s %8s %8s %-9s %9s\n", "in/s", "out/s", "ring%",
+			    "backlog", "k.lost", "dropped", "gaps", "writer", "write_us");
+		if (prev.n > 0) {
+			double dt = t - t_prev;
+			unsigned long long cap = getu(&cur, "ring_capacity_bytes");
+			printf("%10.0f %10.0f %6.1f %8llu %8llu %8llu %8llu %-9s %9llu\n",
+			    (double)(getu(&cur, "received") - getu(&prev, "received")) / dt,
+			    (double)(getu(&cur, "written") - getu(&prev, "written")) / dt,
+			    cap ? 100.0 * (double)getu(&cur, "ring_used_bytes") / (double)cap : 0.0,
+			    getu(&cur, "kernel_backlog"), getu(&cur, "kernel_lost"),
+			    getu(&cur, "dropped"), getu(&cur, "seq_gaps"),
+			    get(&cur, "writer_state") ? get(&cur, "writer_state") : "?",
+			    getu(&cur, "writer_last_write_us"));
+		}
+		fflush(stdout);
+		status_free(&prev);
+		prev = cur;
+		t_prev = t;
+		if (count > 0 && i + 1 >= count)
+			break;
+		{
+			struct timespec ts = { (time_t)interval,
+			    (long)((interval - (double)(time_t)interval) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	status_free(&prev);
+	return CTL_OK;
+}
+
+/* ---- verify ---------------------------------------------------------------- */
+
+struct verify_ctx {
+	const char	*dir;
+	uint64_t	 problems;
+};
+
+static void
+verify_cb(void *arg, enum spool_event ev, const struct spool_pos *pos, uint64_t len)
+{
+	struct verify_ctx *v = arg;
+	char name[SPOOL_NAME_LEN + 8];
+	static const char *const what[] = {
+		[SPOOL_EV_TORN] = "torn last line (sealed segment)",
+		[SPOOL_EV_BAD_LINE] = "line that is not an audit record",
+		[SPOOL_EV_MISSING] = "segment(s) missing",
+		[SPOOL_EV_LONG_LINE] = "line too long",
+	};
+
+	spool_segment_name(name, sizeof(name), pos->segment);
+	if (ev == SPOOL_EV_MISSING)
+		printf("%s/%s: %llu %s\n", v->dir, name, (unsigned long long)len, what[ev]);
+	else
+		printf("%s/%s:%llu: %s (%llu bytes)\n", v->dir, name,
+		    (unsigned long long)pos->offset, what[ev], (unsigned long long)len);
+	v->problems++;
+}
+
+static int
+cmd_verify(const char *dir)
+{
+	struct verify_ctx v = { dir, 0 };
+	struct spool_reader *r;
+	struct spool_reader_stats st;
+	struct spool_pos pos, end;
+	const char *line;
+	size_t len;
+	uint64_t last_seg = 0, markers_bad = 0;
+	bool expect_marker = true;
+	int rc;
+
+	r = spool_reader_open(dir, NULL, verify_cb, &v);
+	if (r == NULL) {
+		fprintf(stderr, "rauditctl: verify %s: %s\n", dir, strerror(errno));
+		return CTL_FAIL;
+	}
+	while ((rc = spool_reader_next(r, &line, &len, &pos)) > 0) {
+		if (pos.segment != last_seg) {
+			last_seg = pos.segment;
+			expect_marker = pos.offset == 0;
+		}
+		if (expect_marker) {
+			char want[64];
+			int n = snprintf(want, sizeof(want), "segment=%llu ",
+			    (unsigned long long)pos.segment);
+			if (len < 20 || strncmp(line, "type=DAEMON_ROTATE ", 19) != 0 ||
+			    memmem(line, len, want, (size_t)n) == NULL) {
+				char name[SPOOL_NAME_LEN + 8];
+				spool_segment_name(name, sizeof(name), pos.segment);
+				printf("%s/%s:0: does not begin with its DAEMON_ROTATE segment marker\n",
+				    dir, name);
+				markers_bad++;
+			}
+			expect_marker = false;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "rauditctl: verify %s: %s\n", dir, strerror(-rc));
+		spool_reader_close(r);
+		return CTL_FAIL;
+	}
+	spool_reader_tell(r, &end);
+	spool_reader_stats(r, &st);
+	spool_reader_close(r);
+	/* What follows the last newline of the open segment is not a record
+	 * yet: in progress while rauditd runs, cut at its next start. */
+	if (end.segment) {
+		char path[4200], name[SPOOL_NAME_LEN + 8];
+		struct stat sb;
+		spool_segment_name(name, sizeof(name), end.segment);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size > end.offset)
+			printf("%s:%llu: %llu bytes after the last newline of the open segment "
+			    "(a record being written, or a torn tail rauditd cuts at start)\n",
+			    path, (unsigned long long)end.offset,
+			    (unsigned long long)((uint64_t)sb.st_size - end.offset));
+	}
+	printf("%s: %llu segment(s), %llu record(s), %llu problem(s)\n", dir,
+	    (unsigned long long)st.segments, (unsigned long long)st.lines,
+	    (unsigned long long)(v.problems + markers_bad));
+	return v.problems + markers_bad ? CTL_FAIL : CTL_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "status",	no_argument,		NULL, 's' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "watch",	required_argument,	NULL, 'w' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfg_path = RAUDITD_CONF, *cmd = NULL;
+	char err[CONFIG_ERR_MAX];
+	bool status = false, json = false;
+	double watch = 0, interval = 1;
+	long count = 0;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "+c:shVi:n:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfg_path = optarg; break;
+		case 's': status = true; break;
+		case 'j': json = true; break;
+		case 'w': watch = atof(optarg); break;
+		case 'i': interval = atof(optarg); break;
+		case 'n': count = atol(optarg); break;
+		case 'h': usage(stdout); return CTL_OK;
+		case 'V': printf("rauditctl %s\n", PACKAGE_VERSION); return CTL_OK;
+		default: usage(stderr); return CTL_USAGE;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (!status && cmd == NULL) {
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	config_defaults(&cfg);
+	/* A missing config file is fine (the defaults apply); a broken one not. */
+	rc = config_load(&cfg, cfg_path, err, sizeof(err));
+	if (rc < 0 && !(rc == -ENOENT && cfg_path == (const char *)RAUDITD_CONF)) {
+		fprintf(stderr, "rauditctl: %s\n", err);
+		return CTL_USAGE;
+	}
+	if (cmd != NULL && strcmp(cmd, "top") == 0) {
+		while (optind < argc) {
+			if (strcmp(argv[optind], "-i") == 0 && optind + 1 < argc)
+				interval = atof(argv[optind + 1]);
+			else if (strcmp(argv[optind], "-n") == 0 && optind + 1 < argc)
+				count = atol(argv[optind + 1]);
+			else {
+				usage(stderr);
+				return CTL_USAGE;
+			}
+			optind += 2;
+		}
+		if (interval <= 0) {
+			fprintf(stderr, "rauditctl: top: -i must be positive\n");
+			return CTL_USAGE;
+		}
+		return cmd_top(interval, count);
+	}
+	if (status || (cmd && strcmp(cmd, "status") == 0)) {
+		if (watch > 0) {
+			for (long i = 0; count <= 0 || i < count; i++) {
+				struct timespec ts = { (time_t)watch,
+				    (long)((watch - (double)(time_t)watch) * 1e9) };
+				if (isatty(STDOUT_FILENO))
+					printf("\033[H\033[J");
+				rc = cmd_status(json);
+				fflush(stdout);
+				if (rc != CTL_OK || (count > 0 && i + 1 >= count))
+					return rc;
+				nanosleep(&ts, NULL);
+			}
+		}
+		return cmd_status(json);
+	}
+	if (strcmp(cmd, "rotate") == 0)
+		return cmd_simple(CONTROL_REQ_ROTATE, "rotate");
+	if (strcmp(cmd, "reload") == 0)
+		return cmd_simple(CONTROL_REQ_RELOAD, "reload");
+	if (strcmp(cmd, "stop") == 0)
+		return cmd_simple(CONTROL_REQ_STOP, "stop");
+	if (strcmp(cmd, "resume") == 0)
+		return cmd_simple(CONTROL_REQ_RESUME, "resume");
+	if (strcmp(cmd, "state") == 0)
+		return cmd_simple(CONTROL_REQ_STATE, "state");
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(optind < argc ? argv[optind] : cfg.spool_dir);
+	fprintf(stderr, "rauditctl: unknown command \"%s\"\n", cmd);
+	usage(stderr);
+	return CTL_USAGE;
+}

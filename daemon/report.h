@@ -1,0 +1,59 @@
+/*
+ * report.h - the daemon's counters as text: the control socket's status
+ * ("name value" lines), the state report file and the Prometheus textfile.
+ *
+ * Reads snapshots only (relaxed counters, the writer's and the monitor's
+ * sequence counts), so it may run on the main thread at any time. The
+ * accounting identity received = written + dropped + in_ring holds in every
+ * report: the writer's half is read under its sequence count and the
+ * receive path's half belongs to the calling (main) thread.
+ */
+#ifndef RAUDITD_REPORT_H
+#define RAUDITD_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct config;
+struct rx_stats;
+struct writer_stats;
+struct writer;
+struct ring;
+struct monitor;
+struct control;
+
+struct report_src {
+	const struct config		*cfg;
+	const struct rx_stats		*rx;
+	const struct writer_stats	*ws;
+	const struct writer		*writer;
+	const struct ring		*ring;
+	const struct monitor		*monitor;	/* NULL without a kernel */
+	const struct control		*control;	/* NULL if not listening */
+	time_t				 start_time;
+	const char			*state;		/* "running", "stopping" */
+	uint64_t			 pending_loss;	/* lost, no marker yet */
+};
+
+/* "name value\n" lines into buf; returns the length (truncated at cap). */
+size_t report_status(const struct report_src *s, char *buf, size_t cap);
+
+/* The Prometheus text exposition of the same counters. */
+size_t report_prometheus(const struct report_src *s, char *buf, size_t cap);
+
+/*
+ * Replace the file at path with text atomically (a temporary file in the
+ * same directory, then rename), mode 0644. 0 or a negative errno. Not for
+ * the receive path: it does file I/O.
+ */
+int report_write_file(const char *path, const char *text, size_t len);
+
+/*
+ * The writer's state for people: its own state, refined to "slow" (the
+ * last write or fsync took over 100 ms) or "stalled" (one has been running
+ * for over a second).
+ */
+const char *report_writer_state(const struct writer_stats *ws);
+
+#endif
