@@ -76,7 +76,7 @@ static const struct key keys[] = {
 	{ "backlog_limit",	KT_KERNEL, OFF(backlog_limit),	0, UINT32_MAX - 1, NULL, false, false },
 	{ "backlog_wait_time",	KT_KERNEL, OFF(backlog_wait_time), 0, 600000, NULL, false, false },
 	{ "rate_limit",		KT_KERNEL, OFF(rate_limit),	0, UINT32_MAX - 1, NULL, false, false },
-	{ "failure",		KT_KERNEL, OFF(failure),	0, 1, NULL, false, false },
+	{ "failure",		KT_KERNEL, OFF(failure),	0, 2, NULL, false, false },
 	{ "restore_kernel",	KT_BOOL,   OFF(restore_kernel),	0, 0, NULL, false, false },
 	{ "monitor_interval",	KT_UINT,   OFF(monitor_interval_ms), 100, 60000, NULL, true, false },
 	{ "priority_boost",	KT_INT,    OFF(priority_boost),	0, 20, NULL, false, false },

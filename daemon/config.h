@@ -57,7 +57,7 @@ struct config {
 	uint32_t	backlog_limit;		/* CONFIG_KERNEL_KEEP or a value */
 	uint32_t	backlog_wait_time;	/* CONFIG_KERNEL_KEEP or kernel ticks, as auditctl */
 	uint32_t	rate_limit;		/* CONFIG_KERNEL_KEEP or records/s */
-	uint32_t	failure;		/* CONFIG_KERNEL_KEEP or 0/1/2 */
+	uint32_t	failure;		/* CONFIG_KERNEL_KEEP or 0 silent, 1 printk, 2 panic */
 	bool		restore_kernel;		/* put tuned kernel values back at stop */
 	uint32_t	monitor_interval_ms;	/* kernel status poll period */
 	int		priority_boost;		/* nice decrement for the receive thread */

@@ -14,6 +14,7 @@
 #include "log.h"
 
 static bool log_stderr = true;
+static void (*exit_hook)(int);
 static _Atomic int log_level = LOG_LEVEL_INFO;
 
 void
@@ -23,6 +24,12 @@ log_init(const char *ident, bool to_stderr, enum log_level level)
 	atomic_store(&log_level, (int)level);
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_exit_hook(void (*fn)(int code))
+{
+	exit_hook = fn;
 }
 
 void
@@ -111,6 +118,8 @@ fatal(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_CRIT, fmt, ap, e);
 	va_end(ap);
+	if (exit_hook)
+		exit_hook(code);
 	exit(code);
 }
 
@@ -122,5 +131,7 @@ fatalx(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_CRIT, fmt, ap, 0);
 	va_end(ap);
+	if (exit_hook)
+		exit_hook(code);
 	exit(code);
 }

@@ -31,6 +31,12 @@ void fatal(int code, const char *fmt, ...)
 void fatalx(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * Called by fatal/fatalx with the exit code just before exiting, so a
+ * daemonizing parent can learn why its child did not get ready.
+ */
+void log_set_exit_hook(void (*fn)(int code));
+
 /* Debug logging evaluates its arguments only when debug is on. */
 #define log_debug(...) do { if (log_would_debug()) log_debug_(__VA_ARGS__); } while (0)
 

@@ -129,7 +129,7 @@ usage(FILE *fp)
 
 /* ---- kernel state ---------------------------------------------------- */
 
-static void
+static int
 apply_kernel_settings(struct daemon *d, int kfd)
 {
 	struct audit_status set;
@@ -157,11 +157,12 @@ apply_kernel_settings(struct daemon *d, int kfd)
 		set.enabled = 1;
 	}
 	if (set.mask == 0)
-		return;
+		return 0;
 	rc = kaudit_set_status(kfd, &set);
 	if (rc < 0)
-		fatalx(EXIT_KERNEL, "kernel: applying audit settings: %s", strerror(-rc));
+		return rc;
 	d->changed_mask = set.mask;
+	return 0;
 }
 
 /* The kernel settings to put back at stop (enabled always; others if asked). */
@@ -187,8 +188,12 @@ restore_kernel_settings(struct daemon *d, int kfd)
 		log_warnx("kernel: restoring audit settings: %s", strerror(-rc));
 }
 
+/*
+ * Before anything is created (spool segment, rules): can we be the audit
+ * daemon at all? Reads the kernel state we will restore at stop.
+ */
 static void
-kernel_setup(struct daemon *d)
+kernel_precheck(struct daemon *d)
 {
 	char comm[64];
 	int kfd, rc;
@@ -199,6 +204,7 @@ kernel_setup(struct daemon *d)
 		    strerror(-kfd), kfd == -EPROTONOSUPPORT ?
 		    " (kernel built without CONFIG_AUDIT?)" : "");
 	rc = kaudit_get_status(kfd, &d->orig);
+	kaudit_close(kfd);
 	if (rc < 0)
 		fatalx(EXIT_KERNEL, "kernel: audit status request failed: %s%s",
 		    strerror(-rc), rc == -EPERM ? " (needs CAP_AUDIT_CONTROL)" : "");
@@ -207,10 +213,41 @@ kernel_setup(struct daemon *d)
 		fatalx(EXIT_BUSY, "kernel: another audit daemon is registered: pid %u (%s); "
 		    "stop it first, rauditd does not take over a live daemon",
 		    d->orig.pid, comm);
+}
+
+/* Put back what kernel_setup changed; for a registration that failed. */
+static void
+kernel_undo(struct daemon *d)
+{
+	int kfd = kaudit_open(KAUDIT_TIMEOUT_MS);
+
+	if (kfd < 0)
+		return;
+	if (d->excluded_self)
+		(void)kaudit_exclude_pid(kfd, getpid(), false);
+	d->excluded_self = false;
+	if (d->orig.enabled != 2)
+		restore_kernel_settings(d, kfd);
+	kaudit_close(kfd);
+}
+
+static void
+kernel_setup(struct daemon *d)
+{
+	char comm[64];
+	int kfd, rc;
+
+	kfd = kaudit_open(KAUDIT_TIMEOUT_MS);
+	if (kfd < 0)
+		fatalx(EXIT_KERNEL, "kernel: cannot open the audit netlink socket: %s",
+		    strerror(-kfd));
 	if (d->orig.enabled == 2)
 		log_warnx("kernel: audit configuration is locked (enabled 2); settings stay as they are");
-	else
-		apply_kernel_settings(d, kfd);
+	else if ((rc = apply_kernel_settings(d, kfd)) < 0) {
+		kaudit_close(kfd);
+		kernel_undo(d);
+		fatalx(EXIT_KERNEL, "kernel: applying audit settings: %s", strerror(-rc));
+	}
 
 	if (d->cfg.exclude_self) {
 		rc = kaudit_exclude_pid(kfd, getpid(), true);
@@ -223,6 +260,12 @@ kernel_setup(struct daemon *d)
 	kaudit_close(kfd);
 
 	rc = netlink_rx_register(d->rx, KAUDIT_TIMEOUT_MS);
+	if (rc == 0) {
+		d->registered = true;
+		return;
+	}
+	/* Leave the kernel as found before saying why we cannot run. */
+	kernel_undo(d);
 	if (rc == -EEXIST) {
 		pid_t pid = 0;
 		if ((kfd = kaudit_open(KAUDIT_TIMEOUT_MS)) >= 0) {
@@ -236,10 +279,8 @@ kernel_setup(struct daemon *d)
 		fatalx(EXIT_BUSY, "kernel: another audit daemon registered first: pid %ld (%s)",
 		    (long)pid, comm);
 	}
-	if (rc < 0)
-		fatalx(EXIT_KERNEL, "kernel: registering pid %ld as the audit daemon: %s",
-		    (long)getpid(), strerror(-rc));
-	d->registered = true;
+	fatalx(EXIT_KERNEL, "kernel: registering pid %ld as the audit daemon: %s",
+	    (long)getpid(), strerror(-rc));
 }
 
 /*
@@ -473,7 +514,9 @@ do_reload(struct daemon *d)
 			d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
 			control_set_group(d->control, d->control_gid, d->control_gid_set);
 		}
-		ev_timer_set(&d->tick, 1.0, (double)d->cfg.stats_interval);
+		/* The timer is running: change its period the way libev allows. */
+		d->tick.repeat = (double)d->cfg.stats_interval;
+		ev_timer_again(d->loop, &d->tick);
 		log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
 	}
 	notify_ready("running");
@@ -681,6 +724,21 @@ daemon_text(struct daemon *d, char *buf, size_t len, const char *op)
 	    (unsigned)getuid(), read_proc_uint("/proc/self/sessionid"));
 }
 
+static int parent_fd = -1;
+
+/* fatal() in the child: hand the exit code to the waiting parent. */
+static void
+exit_to_parent(int code)
+{
+	if (parent_fd >= 0) {
+		char c = (char)code;
+		ssize_t n = write(parent_fd, &c, 1);
+		(void)n;
+		close(parent_fd);
+		parent_fd = -1;
+	}
+}
+
 /* Fork into the background; the parent exits once the child is ready. */
 static void
 daemonize(struct daemon *d)
@@ -704,6 +762,8 @@ daemonize(struct daemon *d)
 		_exit(n == 1 ? (unsigned char)c : EXIT_RUNTIME);
 	}
 	close(p[0]);
+	parent_fd = p[1];
+	log_set_exit_hook(exit_to_parent);
 	if (setsid() < 0)
 		fatal(EXIT_RESOURCE, "setsid");
 	if (chdir("/") < 0)
@@ -728,6 +788,7 @@ tell_parent(struct daemon *d, char code)
 		(void)n;
 		close(d->ready_fd);
 		d->ready_fd = -1;
+		parent_fd = -1;
 		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
@@ -819,7 +880,7 @@ main(int argc, char **argv)
 
 	d->cfg_path = RAUDITD_CONF;
 	d->ready_fd = -1;
-	while ((ch = getopt_long(argc, argv, "fc:ndhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fc:ndhVT:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': d->foreground = true; break;
 		case 'c': d->cfg_path = optarg; break;
@@ -853,6 +914,9 @@ main(int argc, char **argv)
 		daemonize(d);
 	d->start_time = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	if (d->test_input == NULL)
+		kernel_precheck(d);
 
 	/* Dependency order: spool, ring, receiver, kernel, writer, loop. */
 	rc = spool_open(&spool, d->cfg.spool_dir, &rec, &what);
