@@ -134,3 +134,37 @@ make_work() {
 cleanup_work() {
 	[ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
 }
+
+# ---- audited load ---------------------------------------------------------
+
+# load_prepare EVENTS PROCS [extra audit_load args...]: start audit_load
+# waiting for the go signal, and add the rule that audits only its children
+# (getsid, uid 65534, keyed $KEY). Sets LPID.
+load_prepare() {
+	local events=$1 procs=$2; shift 2
+	"$AUDIT_LOAD" -w -n "$events" -p "$procs" -u 65534 "$@" >"$WORK/load.out" &
+	LPID=$!
+	wait_for 10 grep -q '^pid ' "$WORK/load.out" || fail "audit_load did not start"
+	rule_add always,exit -F arch=b64 -S getsid -F ppid="$LPID" -k "$KEY"
+}
+
+# load_go: release the load; returns when it finished.
+load_go() {
+	kill -USR1 "$LPID"
+	wait "$LPID" || fail "audit_load failed"
+	LPID=
+}
+
+load_field() { awk -v k="$1" '/^calls/ { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$WORK/load.out"; }
+
+# spool_serials DIR: unique serials of the load's getsid events in DIR.
+spool_serials() {
+	cat "$1"/audit-*.log 2>/dev/null | grep '^type=SYSCALL ' | grep "key=\"$KEY\"" |
+		sed -n 's/^type=SYSCALL msg=audit([0-9.]*:\([0-9]*\)).*/\1/p' | sort -u | wc -l
+}
+
+# counter NAME: a value from the daemon's stop line ("stopped: received N, ...").
+stop_counter() {
+	grep 'stopped: received' "$WORK/rauditd.log" | tail -1 |
+		sed -n "s/.*[ ,]$1 \([0-9]*\)[,]*.*/\1/p"
+}
