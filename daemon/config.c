@@ -138,7 +138,7 @@ config_key_name(size_t i)
 	return i < NKEYS ? keys[i].name : NULL;
 }
 
-static void
+static void __attribute__((format(printf, 5, 6)))
 seterr(char *err, size_t errlen, const char *name, unsigned line,
     const char *fmt, ...)
 {

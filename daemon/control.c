@@ -304,7 +304,7 @@ control_open(struct ev_loop *loop, const char *run_dir, gid_t group,
 	if (n < 0)
 		goto fail;
 	*what = "chmod";
-	if (group_set && (chown(c->path, 0, group) < 0 || chmod(c->path, 0660) < 0))
+	if (group_set && (chown(c->path, (uid_t)-1, group) < 0 || chmod(c->path, 0660) < 0))
 		goto fail;
 	*what = "listen";
 	if (listen(c->fd, CONTROL_MAX_CLIENTS) < 0)
@@ -328,7 +328,7 @@ control_set_group(struct control *c, gid_t group, bool group_set)
 	c->group = group;
 	c->group_set = group_set;
 	if (group_set) {
-		if (chown(c->path, 0, group) == 0)
+		if (chown(c->path, (uid_t)-1, group) == 0)
 			(void)chmod(c->path, 0660);
 	} else {
 		(void)chmod(c->path, 0600);
@@ -340,8 +340,14 @@ control_close(struct control *c)
 {
 	if (c == NULL)
 		return;
-	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
-		client_close(&c->clients[i]);
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct client *cl = &c->clients[i];
+		/* A reply already queued (to "stop", say) is small: try once. */
+		if (cl->used && cl->out != NULL)
+			(void)send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		client_close(cl);
+	}
 	ev_io_stop(c->loop, &c->listen);
 	close(c->fd);
 	unlink(c->path);

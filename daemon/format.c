@@ -205,8 +205,11 @@ append_field(char **p, char *end, bool *first, const char *name,
 		text = NULL;
 		need = strlen(upper) + 1 + strlen(value);
 	}
-	/* Do not truncate a field: leave it out if it does not fit. */
-	if ((size_t)(end - *p) < need + 2) {
+	/*
+	 * Do not truncate a field: leave it out if it does not fit. *end is
+	 * the final newline's slot, so snprintf's NUL may land there.
+	 */
+	if ((size_t)(end - *p) < need + (*first ? 0 : 1)) {
 		free(enc);
 		return false;
 	}
@@ -214,9 +217,9 @@ append_field(char **p, char *end, bool *first, const char *name,
 		*(*p)++ = ' ';
 	*first = false;
 	if (text)
-		n = snprintf(*p, (size_t)(end - *p), "%s", text);
+		n = snprintf(*p, (size_t)(end - *p) + 1, "%s", text);
 	else
-		n = snprintf(*p, (size_t)(end - *p), "%s=%s", upper, value);
+		n = snprintf(*p, (size_t)(end - *p) + 1, "%s=%s", upper, value);
 	*p += n;
 	free(enc);
 	return true;
@@ -289,8 +292,11 @@ format_enriched(struct format_enricher *e, char *out, size_t cap, int type,
 	}
 	auparse_destroy_ext(au, AUPARSE_DESTROY_COMMON);
 	free(copy);
-	if (!sep)
-		return n;		/* nothing to add: the RAW line as is */
+	if (first) {
+		/* Nothing to add, or no field fitted: the RAW line as is. */
+		out[n - 1] = '\n';
+		return n;
+	}
 	*p++ = '\n';
 	return (ssize_t)(p - out);
 }

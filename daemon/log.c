@@ -44,7 +44,7 @@ log_would_debug(void)
 	return atomic_load_explicit(&log_level, memory_order_relaxed) >= LOG_LEVEL_DEBUG;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap, int errnum)
 {
 	char msg[1024];

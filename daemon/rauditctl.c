@@ -123,7 +123,9 @@ ctl_request(uint16_t type, uint16_t *rtype, char **payload)
 	*rtype = 0;
 	if (fd < 0)
 		return fd;
-	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h)) {
+	/* A refusal may be sent and the socket closed before we write: EPIPE
+	 * then, not SIGPIPE, and the refusal is still there to read. */
+	if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h) && errno != EPIPE) {
 		rc = -errno;
 		goto out;
 	}

@@ -404,7 +404,9 @@ begin_stop(struct daemon *d, const char *why)
 	log_info("stopping (%s)", why);
 	notify_stopping("stopping: draining to disk");
 	if (d->test_input != NULL) {
-		finish_stop(d);
+		/* Not from inside a control callback: finish_stop frees control. */
+		atomic_store(&d->unreg_done, true);
+		ev_async_send(d->loop, &d->unreg_async);
 		return;
 	}
 	/* Keep receiving while the helper unregisters. */

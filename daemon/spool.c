@@ -17,8 +17,6 @@
 
 #include "spool.h"
 
-/* How far back from the end to look for the last newline of a torn tail. */
-#define SPOOL_TAIL_SCAN		(64 * 1024)
 /* The reader's buffer; a longer line is skipped and reported. */
 #define SPOOL_READ_BUF		(256 * 1024)
 
@@ -138,7 +136,7 @@ static int64_t
 cut_torn_tail(int dirfd, uint64_t no, uint64_t size)
 {
 	char name[SPOOL_NAME_LEN + 8], buf[4096];
-	uint64_t pos = size, keep = 0, scanned = 0;
+	uint64_t pos = size, keep = 0;
 	bool found = false;
 	int fd;
 	int64_t rc;
@@ -149,7 +147,12 @@ cut_torn_tail(int dirfd, uint64_t no, uint64_t size)
 	fd = openat(dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	while (pos > 0 && scanned < SPOOL_TAIL_SCAN && !found) {
+	/*
+	 * Scan back as far as it takes: stopping early would have to cut
+	 * complete records along with the tail. A torn tail is normally
+	 * shorter than one record, so this reads one or two blocks.
+	 */
+	while (pos > 0 && !found) {
 		size_t chunk = pos < sizeof(buf) ? (size_t)pos : sizeof(buf);
 		ssize_t r = pread(fd, buf, chunk, (off_t)(pos - chunk));
 		if (r < 0) {
@@ -167,10 +170,9 @@ cut_torn_tail(int dirfd, uint64_t no, uint64_t size)
 				break;
 			}
 		pos -= chunk;
-		scanned += chunk;
 	}
-	/* No newline in the scanned window: everything after the last line we
-	 * can prove is a partial record; with none at all, the whole file. */
+	/* Everything after the last newline is a partial record; with no
+	 * newline at all, the whole file is. */
 	if (keep == size) {
 		rc = 0;
 		goto out;

@@ -168,3 +168,57 @@ stop_counter() {
 	grep 'stopped: received' "$WORK/rauditd.log" | tail -1 |
 		sed -n "s/.*[ ,]$1 \([0-9]*\)[,]*.*/\1/p"
 }
+
+# ---- faultfs: a disk that is slow, hangs or fails on command ----------------
+
+FAULTFS="$top_builddir/tests/helpers/faultfs"
+
+# Root mounts FUSE here. Without root we skip; as root under CI every piece
+# must be present, so a missing one is a failure there, not a skip.
+require_fuse() {
+	[ "$(id -u)" = 0 ] || skip "needs root (mounts a FUSE filesystem)"
+	local why=
+	[ -c /dev/fuse ] || why="/dev/fuse missing"
+	command -v fusermount3 >/dev/null 2>&1 || why="${why:+$why; }fusermount3 missing (apt-get install fuse3)"
+	[ -x "$FAULTFS" ] || why="${why:+$why; }$FAULTFS not built (configure without libfuse3-dev?)"
+	if [ -n "$why" ]; then
+		[ "${CI:-}" = true ] && fail "$why"
+		skip "$why"
+	fi
+}
+
+is_mounted() { awk -v m="$MNT" '$2 == m { f = 1 } END { exit !f }' /proc/self/mounts; }
+mounted_or_gone() { is_mounted || not_running "$FPID"; }
+
+# ff_mode MODE...: replace the control file atomically (write, then rename),
+# so faultfs never reads a half-written mode. In force on return.
+ff_mode() { printf '%s\n' "$*" >"$CTL.tmp" && mv -f "$CTL.tmp" "$CTL"; }
+
+# faultfs_mount: mirror $WORK/backing at $MNT (a new directory), control
+# file $CTL. Sets FPID. Pair with faultfs_umount in the trap.
+faultfs_mount() {
+	MNT=$(mktemp -d "${TMPDIR:-/tmp}/faultfs-mnt.XXXXXX")
+	CTL="$WORK/faultfs.control"
+	mkdir -p "$WORK/backing"
+	ff_mode ok
+	"$FAULTFS" "$WORK/backing" "$MNT" -c "$CTL" -f >"$WORK/faultfs.log" 2>&1 &
+	FPID=$!
+	wait_for 10 mounted_or_gone || fail "faultfs did not mount within 10 s"
+	is_mounted || { cat "$WORK/faultfs.log" >&2; fail "faultfs could not mount"; }
+}
+
+# Release anything hung, stop faultfs by pid, unmount, remove the mountpoint.
+faultfs_umount() {
+	[ -n "${CTL:-}" ] && [ -d "${CTL%/*}" ] && ff_mode ok 2>/dev/null
+	if [ -n "${FPID:-}" ] && kill -0 "$FPID" 2>/dev/null; then
+		kill -TERM "$FPID" 2>/dev/null
+		wait_for 10 not_running "$FPID" || kill -KILL "$FPID" 2>/dev/null
+		wait "$FPID" 2>/dev/null
+	fi
+	FPID=
+	if [ -n "${MNT:-}" ] && [ -d "$MNT" ]; then
+		is_mounted && timeout 10 fusermount3 -u -z "$MNT"
+		is_mounted || rmdir "$MNT"
+	fi
+	MNT=
+}

@@ -1,0 +1,1352 @@
+/*
+ * test_spool.c - unit tests of the spool (spool.c), one test per failure
+ * mode in the manner of LevelDB's log_test: spool_open on an empty, fresh,
+ * numbered, torn, empty-segment, gapped or unusable directory; appends of
+ * many iovecs; rotation; retention by count and by bytes that never touches
+ * the open segment; segment names and record-line validation; and the
+ * shared reader across segments: the partial line of the open segment,
+ * garbage mid-file, a torn sealed segment, a missing number, a segment
+ * deleted under the reader or before it got there, over-long lines, and
+ * resuming from a cursor. Every test works in its own mkdtemp directory.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "spool.h"
+
+/* An unprivileged uid/gid for the not-writable test ("nobody"). */
+#define NOBODY		65534
+
+/* The reader's buffer is 256 KiB; lines and files beyond it test refills. */
+#define BIG		(300 * 1024)
+
+struct fx {
+	char	dir[64];		/* the mkdtemp directory, used as the spool */
+};
+
+static int
+fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_spool.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	int rc;
+
+	rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return rc;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* path of segment no in dir */
+static void
+seg_path(char *buf, size_t len, const char *dir, uint64_t no)
+{
+	char name[SPOOL_NAME_LEN];
+
+	spool_segment_name(name, sizeof(name), no);
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static void
+write_all(const char *path, const char *data, size_t len, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
+
+	assert_true(fd >= 0);
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		assert_true(n > 0);
+		data += n;
+		len -= (size_t)n;
+	}
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+put_seg(const char *dir, uint64_t no, const char *data)
+{
+	char path[256];
+
+	seg_path(path, sizeof(path), dir, no);
+	write_all(path, data, strlen(data), O_TRUNC);
+}
+
+static void
+append_seg(const char *dir, uint64_t no, const char *data)
+{
+	char path[256];
+
+	seg_path(path, sizeof(path), dir, no);
+	write_all(path, data, strlen(data), O_APPEND);
+}
+
+/* Contents of segment no (NUL-terminated, caller frees); NULL if absent. */
+static char *
+get_seg(const char *dir, uint64_t no, size_t *lenp)
+{
+	char path[256];
+	struct stat st;
+	char *buf;
+	int fd;
+
+	seg_path(path, sizeof(path), dir, no);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+	buf[st.st_size] = '\0';
+	close(fd);
+	if (lenp)
+		*lenp = (size_t)st.st_size;
+	return buf;
+}
+
+static bool
+seg_exists(const char *dir, uint64_t no)
+{
+	char path[256];
+	struct stat st;
+
+	seg_path(path, sizeof(path), dir, no);
+	return stat(path, &st) == 0;
+}
+
+static void
+del_seg(const char *dir, uint64_t no)
+{
+	char path[256];
+
+	seg_path(path, sizeof(path), dir, no);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* Record line number n, without its newline. */
+static const char *
+rec(unsigned n)
+{
+	static char buf[8][128];
+	static unsigned i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "type=SYSCALL msg=audit(1700000000.000:%u): seq=%u", n, n);
+	return b;
+}
+
+/* Record line number n with its newline. */
+static const char *
+recn(unsigned n)
+{
+	static char buf[8][128];
+	static unsigned i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "%s\n", rec(n));
+	return b;
+}
+
+static size_t
+recn_len(unsigned n)
+{
+	return strlen(recn(n));
+}
+
+static struct spool *
+open_ok(const char *dir, struct spool_recovery *r)
+{
+	struct spool *s = NULL;
+	const char *what = "unset";
+	int rc = spool_open(&s, dir, r, &what);
+
+	if (rc != 0)
+		fail_msg("spool_open(%s): %s: %s", dir, what, strerror(-rc));
+	assert_non_null(s);
+	return s;
+}
+
+static void
+append_str(struct spool *s, const char *text)
+{
+	struct iovec v = { (void *)(uintptr_t)text, strlen(text) };
+
+	assert_int_equal(spool_append(s, &v, 1), 0);
+}
+
+/* ---- spool_open -------------------------------------------------------- */
+
+static void
+test_open_empty_dir(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = open_ok(f->dir, &r);
+	char path[256];
+	struct stat st;
+
+	assert_int_equal(r.segments, 0);
+	assert_int_equal(r.first, 0);
+	assert_int_equal(r.last, 0);
+	assert_int_equal(r.bytes, 0);
+	assert_int_equal(r.torn_bytes, 0);
+	assert_int_equal(r.gaps, 0);
+	assert_int_equal(spool_segment(s), 1);
+	assert_int_equal(spool_segment_bytes(s), 0);
+	assert_int_equal(spool_total_bytes(s), 0);
+	assert_int_equal(spool_segment_count(s), 1);
+	assert_string_equal(spool_dir(s), f->dir);
+	assert_true(spool_fd(s) >= 0);
+	/* The new segment: a regular file, mode 0600, empty. */
+	seg_path(path, sizeof(path), f->dir, 1);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(spool_close(s), 0);
+	/* Closing leaves it in place; reopening goes on with the next number. */
+	assert_true(seg_exists(f->dir, 1));
+	s = open_ok(f->dir, &r);
+	assert_int_equal(spool_segment(s), 2);
+	assert_int_equal(r.segments, 1);
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_creates_dir(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	char dir[128];
+	struct stat st;
+	struct spool *s;
+
+	snprintf(dir, sizeof(dir), "%s/spool", f->dir);
+	s = open_ok(dir, &r);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(spool_segment(s), 1);
+	assert_true(seg_exists(dir, 1));
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_continues_after_highest(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+	char *c;
+
+	put_seg(f->dir, 1, recn(1));
+	put_seg(f->dir, 2, recn(2));
+	put_seg(f->dir, 3, recn(3));
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.segments, 3);
+	assert_int_equal(r.first, 1);
+	assert_int_equal(r.last, 3);
+	assert_int_equal(r.gaps, 0);
+	assert_int_equal(r.torn_bytes, 0);
+	assert_int_equal(r.bytes, recn_len(1) + recn_len(2) + recn_len(3));
+	assert_int_equal(spool_segment(s), 4);
+	assert_int_equal(spool_segment_count(s), 4);
+	assert_int_equal(spool_total_bytes(s), r.bytes);
+	/* Sealed segments are left exactly as they were. */
+	c = get_seg(f->dir, 3, NULL);
+	assert_string_equal(c, recn(3));
+	free(c);
+	/* Appends go to the new segment only. */
+	append_str(s, recn(4));
+	assert_int_equal(spool_segment_bytes(s), recn_len(4));
+	c = get_seg(f->dir, 4, NULL);
+	assert_string_equal(c, recn(4));
+	free(c);
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_torn_tail(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+	char one[512], two[512], *c;
+	size_t len;
+
+	/* A sealed segment with a torn tail is not the open one: left alone. */
+	snprintf(one, sizeof(one), "%stype=SYSCALL msg=au", recn(1));
+	put_seg(f->dir, 1, one);
+	snprintf(two, sizeof(two), "%s%stype=SYSCALL msg=audit(1700000000.000:4): se", recn(2), recn(3));
+	put_seg(f->dir, 2, two);
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.torn_bytes, strlen("type=SYSCALL msg=audit(1700000000.000:4): se"));
+	assert_int_equal(r.segments, 2);
+	assert_int_equal(r.bytes, strlen(one) + recn_len(2) + recn_len(3));
+	assert_int_equal(spool_segment(s), 3);
+	c = get_seg(f->dir, 2, &len);
+	assert_int_equal(len, recn_len(2) + recn_len(3));
+	assert_int_equal(c[len - 1], '\n');
+	assert_memory_equal(c, two, len);
+	free(c);
+	c = get_seg(f->dir, 1, NULL);
+	assert_string_equal(c, one);
+	free(c);
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_torn_no_newline(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+	size_t len;
+	char *c;
+
+	put_seg(f->dir, 1, "type=SYSCALL msg=audit(17000");
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.torn_bytes, strlen("type=SYSCALL msg=audit(17000"));
+	assert_int_equal(r.bytes, 0);
+	c = get_seg(f->dir, 1, &len);
+	assert_int_equal(len, 0);
+	free(c);
+	assert_int_equal(spool_segment(s), 2);
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* A torn tail longer than any record: only the tail goes, not the lines. */
+static void
+test_open_torn_long_tail(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+	char path[256], *junk, *c;
+	size_t len;
+
+	junk = malloc(BIG);
+	assert_non_null(junk);
+	memset(junk, 'x', BIG);
+	put_seg(f->dir, 1, recn(1));
+	seg_path(path, sizeof(path), f->dir, 1);
+	write_all(path, junk, BIG, O_APPEND);
+	free(junk);
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.torn_bytes, BIG);
+	c = get_seg(f->dir, 1, &len);
+	assert_int_equal(len, recn_len(1));
+	assert_string_equal(c, recn(1));
+	free(c);
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_empty_segment(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+
+	put_seg(f->dir, 1, recn(1));
+	put_seg(f->dir, 2, "");
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.segments, 2);
+	assert_int_equal(r.torn_bytes, 0);
+	assert_int_equal(r.bytes, recn_len(1));
+	assert_int_equal(spool_segment(s), 3);
+	assert_true(seg_exists(f->dir, 2));
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_gap(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+
+	put_seg(f->dir, 2, recn(1));
+	put_seg(f->dir, 5, recn(2));
+	put_seg(f->dir, 7, recn(3));
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.segments, 3);
+	assert_int_equal(r.first, 2);
+	assert_int_equal(r.last, 7);
+	assert_int_equal(r.gaps, 3);		/* 3, 4 and 6 */
+	assert_int_equal(spool_segment(s), 8);
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* Only regular files named audit-NNNNNNNN.log are segments. */
+static void
+test_open_ignores_other_files(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+	char path[256];
+
+	put_seg(f->dir, 2, recn(1));
+	snprintf(path, sizeof(path), "%s/audit-9.log", f->dir);
+	write_all(path, "x", 1, O_TRUNC);
+	snprintf(path, sizeof(path), "%s/audit-00000009.log.gz", f->dir);
+	write_all(path, "x", 1, O_TRUNC);
+	snprintf(path, sizeof(path), "%s/audit-00000000.log", f->dir);
+	write_all(path, "x", 1, O_TRUNC);
+	snprintf(path, sizeof(path), "%s/notes.txt", f->dir);
+	write_all(path, "x", 1, O_TRUNC);
+	/* A symlink is not followed, even with a segment name. */
+	snprintf(path, sizeof(path), "%s/audit-00000009.log", f->dir);
+	assert_int_equal(symlink("notes.txt", path), 0);
+	s = open_ok(f->dir, &r);
+	assert_int_equal(r.segments, 1);
+	assert_int_equal(r.first, 2);
+	assert_int_equal(r.last, 2);
+	assert_int_equal(spool_segment(s), 3);
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_open_numbers_exhausted(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = NULL;
+	const char *what = NULL;
+
+	put_seg(f->dir, 99999999, recn(1));
+	assert_int_equal(spool_open(&s, f->dir, &r, &what), -EOVERFLOW);
+	assert_string_equal(what, "segment numbers exhausted");
+	assert_null(s);
+}
+
+static void
+test_open_not_a_directory(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = NULL;
+	const char *what = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	write_all(path, "x", 1, O_TRUNC);
+	assert_int_equal(spool_open(&s, path, &r, &what), -ENOTDIR);
+	assert_string_equal(what, "not a directory");
+	assert_null(s);
+
+	/* Nor is a symlink to a directory. */
+	snprintf(path, sizeof(path), "%s/link", f->dir);
+	assert_int_equal(symlink(".", path), 0);
+	assert_int_equal(spool_open(&s, path, &r, &what), -ENOTDIR);
+	assert_string_equal(what, "not a directory");
+	assert_null(s);
+}
+
+static void
+test_open_missing_parent(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = NULL;
+	const char *what = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/no/such/spool", f->dir);
+	assert_int_equal(spool_open(&s, path, &r, &what), -ENOENT);
+	assert_string_equal(what, "create directory");
+	assert_null(s);
+}
+
+/*
+ * A directory the daemon cannot write. Root passes permission checks, so
+ * the check runs in a child that has dropped to uid/gid 65534 (an 0555
+ * directory is then not writable); a caller that is not root runs it as
+ * itself.
+ */
+static void
+test_open_not_writable(void **state)
+{
+	struct fx *f = *state;
+	char ro[128];
+	pid_t pid;
+	int status;
+
+	snprintf(ro, sizeof(ro), "%s/ro", f->dir);
+	assert_int_equal(mkdir(ro, 0555), 0);
+	assert_int_equal(chmod(ro, 0555), 0);
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct spool_recovery r;
+		struct spool *s = NULL;
+		const char *what = "";
+		int rc;
+
+		if (geteuid() == 0 && (setgroups(0, NULL) < 0 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) < 0))
+			_exit(77);
+		rc = spool_open(&s, ro, &r, &what);
+		if (rc == -EACCES && strcmp(what, "directory not writable") == 0 && s == NULL)
+			_exit(0);
+		fprintf(stderr, "spool_open(%s) = %d (%s), what \"%s\"\n", ro, rc,
+		    strerror(-rc), what);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Nothing was created. */
+	assert_false(seg_exists(ro, 1));
+}
+
+/*
+ * Root itself cannot write /proc/sys: procfs denies write access to its
+ * sysctl directories for everyone (proc_sys_permission), whatever the
+ * capabilities. A second, privilege-independent case of the same check.
+ */
+static void
+test_open_not_writable_procfs(void **state)
+{
+	struct spool_recovery r;
+	struct spool *s = NULL;
+	const char *what = NULL;
+	struct stat st;
+
+	(void)state;
+	if (stat("/proc/sys", &st) < 0 || !S_ISDIR(st.st_mode))
+		skip();
+	assert_int_equal(spool_open(&s, "/proc/sys", &r, &what), -EACCES);
+	assert_string_equal(what, "directory not writable");
+	assert_null(s);
+}
+
+/* ---- append, rotate, retention ---------------------------------------- */
+
+static void
+test_append_iovecs(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = open_ok(f->dir, &r);
+	struct iovec v[3], many[100];
+	char want[100 * 128], *c;
+	size_t wl = 0, len;
+
+	/* One line from three pieces. */
+	v[0].iov_base = (void *)(uintptr_t)"type=SYSCALL";
+	v[0].iov_len = 12;
+	v[1].iov_base = (void *)(uintptr_t)" msg=audit(1700000000.000:1): seq=1";
+	v[1].iov_len = strlen(" msg=audit(1700000000.000:1): seq=1");
+	v[2].iov_base = (void *)(uintptr_t)"\n";
+	v[2].iov_len = 1;
+	assert_int_equal(spool_append(s, v, 3), 0);
+	wl = (size_t)snprintf(want, sizeof(want), "%s", recn(1));
+	assert_int_equal(spool_segment_bytes(s), wl);
+
+	/* More iovecs than one pwritev call takes (chunks of 64), one of
+	 * them empty. */
+	for (unsigned i = 0; i < 100; i++) {
+		const char *l = i == 50 ? "" : recn(i + 2);
+		char *copy = strdup(l);
+
+		assert_non_null(copy);
+		many[i].iov_base = copy;
+		many[i].iov_len = strlen(copy);
+		wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "%s", l);
+	}
+	assert_int_equal(spool_append(s, many, 100), 0);
+	for (unsigned i = 0; i < 100; i++)
+		free(many[i].iov_base);
+	assert_int_equal(spool_segment_bytes(s), wl);
+	assert_int_equal(spool_total_bytes(s), wl);
+	assert_int_equal(spool_sync(s, true), 0);
+	assert_int_equal(spool_sync(s, false), 0);
+
+	c = get_seg(f->dir, 1, &len);
+	assert_int_equal(len, wl);
+	assert_memory_equal(c, want, wl);
+	free(c);
+	/* Zero iovecs: nothing. */
+	assert_int_equal(spool_append(s, v, 0), 0);
+	assert_int_equal(spool_segment_bytes(s), wl);
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_rotate(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = open_ok(f->dir, &r);
+	char *c;
+
+	append_str(s, recn(1));
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_segment(s), 2);
+	assert_int_equal(spool_segment_bytes(s), 0);
+	assert_int_equal(spool_segment_count(s), 2);
+	assert_int_equal(spool_total_bytes(s), recn_len(1));
+	append_str(s, recn(2));
+	assert_int_equal(spool_total_bytes(s), recn_len(1) + recn_len(2));
+	c = get_seg(f->dir, 1, NULL);
+	assert_string_equal(c, recn(1));
+	free(c);
+	c = get_seg(f->dir, 2, NULL);
+	assert_string_equal(c, recn(2));
+	free(c);
+	/* An empty segment can be sealed too. */
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_segment(s), 4);
+	assert_true(seg_exists(f->dir, 3));
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* Segments 1..n-1 sealed with line sizes[i], segment n open. */
+static struct spool *
+make_segments(const char *dir, unsigned n)
+{
+	struct spool_recovery r;
+	struct spool *s = open_ok(dir, &r);
+
+	for (unsigned i = 1; i < n; i++) {
+		append_str(s, recn(i));
+		assert_int_equal(spool_rotate(s), 0);
+	}
+	append_str(s, recn(n));
+	assert_int_equal(spool_segment(s), n);
+	return s;
+}
+
+static void
+test_retention_by_count(void **state)
+{
+	struct fx *f = *state;
+	struct spool *s = make_segments(f->dir, 5);
+	uint64_t freed = 99;
+
+	/* Within the limit: nothing. */
+	assert_int_equal(spool_retention(s, 5, 0, &freed), 0);
+	assert_int_equal(freed, 0);
+	assert_int_equal(spool_retention(s, 0, 0, &freed), 0);
+	/* Five segments, keep three: the two oldest go. */
+	assert_int_equal(spool_retention(s, 3, 0, &freed), 2);
+	assert_int_equal(freed, recn_len(1) + recn_len(2));
+	assert_false(seg_exists(f->dir, 1));
+	assert_false(seg_exists(f->dir, 2));
+	assert_true(seg_exists(f->dir, 3));
+	assert_int_equal(spool_segment_count(s), 3);
+	assert_int_equal(spool_total_bytes(s), recn_len(3) + recn_len(4) + recn_len(5));
+	/* Keep one: only the open segment is left; it is never deleted. */
+	assert_int_equal(spool_retention(s, 1, 0, &freed), 2);
+	assert_false(seg_exists(f->dir, 3));
+	assert_false(seg_exists(f->dir, 4));
+	assert_true(seg_exists(f->dir, 5));
+	assert_int_equal(spool_segment_count(s), 1);
+	assert_int_equal(spool_retention(s, 1, 0, &freed), 0);
+	assert_true(seg_exists(f->dir, 5));
+	/* And it still takes appends. */
+	append_str(s, recn(6));
+	assert_int_equal(spool_total_bytes(s), recn_len(5) + recn_len(6));
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_retention_by_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct spool *s = make_segments(f->dir, 5);	/* same-length lines */
+	uint64_t L = recn_len(1), freed = 0;
+
+	assert_int_equal(spool_total_bytes(s), 5 * L);
+	assert_int_equal(spool_retention(s, 0, 5 * L, &freed), 0);
+	/* One byte over four segments' worth: two go (5L -> 4L -> 3L). */
+	assert_int_equal(spool_retention(s, 0, 3 * L + 1, &freed), 2);
+	assert_int_equal(freed, 2 * L);
+	assert_false(seg_exists(f->dir, 2));
+	assert_true(seg_exists(f->dir, 3));
+	assert_int_equal(spool_total_bytes(s), 3 * L);
+	/* A limit below the open segment's size: every sealed one goes, the
+	 * open one stays although the spool is still over. */
+	assert_int_equal(spool_retention(s, 0, 1, &freed), 2);
+	assert_int_equal(freed, 2 * L);
+	assert_true(seg_exists(f->dir, 5));
+	assert_int_equal(spool_segment_count(s), 1);
+	assert_int_equal(spool_total_bytes(s), L);
+	assert_int_equal(spool_retention(s, 0, 1, &freed), 0);
+	assert_true(seg_exists(f->dir, 5));
+	assert_int_equal(spool_close(s), 0);
+}
+
+static void
+test_retention_both_limits(void **state)
+{
+	struct fx *f = *state;
+	struct spool *s = make_segments(f->dir, 6);
+	uint64_t L = recn_len(1), freed = 0;
+
+	/* The count allows 4, the bytes 2: the stricter one wins. */
+	assert_int_equal(spool_retention(s, 4, 2 * L, &freed), 4);
+	assert_int_equal(spool_segment_count(s), 2);
+	assert_true(seg_exists(f->dir, 5));
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* Segments found at open count too, and one already gone is no error. */
+static void
+test_retention_found_at_open(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s;
+	uint64_t freed = 0;
+
+	for (unsigned i = 1; i <= 4; i++)
+		put_seg(f->dir, i, recn(i));
+	s = open_ok(f->dir, &r);
+	assert_int_equal(spool_segment(s), 5);
+	del_seg(f->dir, 2);
+	assert_int_equal(spool_retention(s, 2, 0, &freed), 3);
+	assert_false(seg_exists(f->dir, 1));
+	assert_false(seg_exists(f->dir, 3));
+	assert_true(seg_exists(f->dir, 4));
+	assert_true(seg_exists(f->dir, 5));
+	assert_int_equal(spool_segment_count(s), 2);
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* ---- names and lines --------------------------------------------------- */
+
+static void
+test_names(void **state)
+{
+	char buf[SPOOL_NAME_LEN];
+	uint64_t n = 0;
+
+	(void)state;
+	spool_segment_name(buf, sizeof(buf), 1);
+	assert_string_equal(buf, "audit-00000001.log");
+	spool_segment_name(buf, sizeof(buf), 12345678);
+	assert_string_equal(buf, "audit-12345678.log");
+	spool_segment_name(buf, sizeof(buf), 99999999);
+	assert_string_equal(buf, "audit-99999999.log");
+	for (uint64_t i = 1; i < 100000000; i = i * 7 + 3) {
+		spool_segment_name(buf, sizeof(buf), i);
+		assert_true(spool_parse_name(buf, &n));
+		assert_int_equal(n, i);
+	}
+	assert_true(spool_parse_name("audit-00000042.log", &n));
+	assert_int_equal(n, 42);
+
+	n = 7;
+	assert_false(spool_parse_name("audit-00000000.log", &n));
+	assert_false(spool_parse_name("audit-0000001.log", &n));
+	assert_false(spool_parse_name("audit-000000001.log", &n));
+	assert_false(spool_parse_name("audit-00000001.log.1", &n));
+	assert_false(spool_parse_name("audit-00000001.lo", &n));
+	assert_false(spool_parse_name("audit-00000001.LOG", &n));
+	assert_false(spool_parse_name("audit-0000000a.log", &n));
+	assert_false(spool_parse_name("audit-+0000001.log", &n));
+	assert_false(spool_parse_name("Audit-00000001.log", &n));
+	assert_false(spool_parse_name(".audit-00000001.log", &n));
+	assert_false(spool_parse_name("audit.log", &n));
+	assert_false(spool_parse_name("audit-", &n));
+	assert_false(spool_parse_name("", &n));
+	assert_int_equal(n, 7);
+}
+
+static void
+test_line_valid(void **state)
+{
+	static const char *const good[] = {
+		"type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=59",
+		"type=EOE msg=audit(1700000000.123:42): ",
+		"type=UNKNOWN[1999] msg=audit(1.000:1): x",
+		"type=DAEMON_START msg=audit(1700000000.123:0): op=start",
+		/* ENRICHED */
+		"type=SYSCALL msg=audit(1.000:1): uid=0\x1dUID=\"root\"",
+	};
+	static const char *const bad[] = {
+		"",
+		"garbage",
+		"type=SYSCALL",
+		"type=SYSCALL msg=audit(1700000000",		/* no ')' */
+		"type=SYSCALL msg=x(1700000000.123:42): a=1",
+		"msg=audit(1700000000.123:42): type=SYSCALL",
+		" type=SYSCALL msg=audit(1700000000.123:42):",
+		"TYPE=SYSCALL msg=audit(1700000000.123:42):",
+		"type=SYSCALLmsg=audit(1700000000.123:42): a",
+	};
+	char far[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!spool_line_valid(good[i], strlen(good[i])))
+			fail_msg("rejected \"%s\"", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (spool_line_valid(bad[i], strlen(bad[i])))
+			fail_msg("accepted \"%s\"", bad[i]);
+	/* The stamp must be near the start of the line. */
+	snprintf(far, sizeof(far), "type=%059d msg=audit(1.000:1): x", 0);
+	assert_true(spool_line_valid(far, strlen(far)));
+	snprintf(far, sizeof(far), "type=%060d msg=audit(1.000:1): x", 0);
+	assert_false(spool_line_valid(far, strlen(far)));
+	/* len bounds the check: the ')' past len does not count. */
+	assert_false(spool_line_valid("type=SYSCALL msg=audit(1.000:1): x", 30));
+	assert_true(spool_line_valid("type=SYSCALL msg=audit(1.000:1): x", 31));
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+/*
+ * What a reader produced, as text: "N@S:O" for record N at segment S,
+ * offset O, and "EVENT@S:O+LEN" for each reported problem.
+ */
+struct trace {
+	char	text[4096];
+	size_t	len;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+trace_add(struct trace *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(t->text + t->len, sizeof(t->text) - t->len, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(t->text) - t->len);
+	t->len += (size_t)n;
+}
+
+static void
+trace_cb(void *arg, enum spool_event ev, const struct spool_pos *pos, uint64_t len)
+{
+	static const char *const names[] = {
+		[SPOOL_EV_TORN] = "TORN",
+		[SPOOL_EV_BAD_LINE] = "BAD",
+		[SPOOL_EV_MISSING] = "MISSING",
+		[SPOOL_EV_LONG_LINE] = "LONG",
+	};
+
+	trace_add(arg, "%s%s@%llu:%llu+%llu", ((struct trace *)arg)->len ? " " : "",
+	    names[ev], (unsigned long long)pos->segment, (unsigned long long)pos->offset,
+	    (unsigned long long)len);
+}
+
+/*
+ * Read lines until there is none (or max of them, if max is not 0); each
+ * line must be a rec(). They are traced into t unless it is NULL.
+ */
+static int
+drain(struct spool_reader *r, struct trace *t, unsigned max)
+{
+	const char *line;
+	size_t len;
+	struct spool_pos pos;
+	unsigned n, count = 0;
+	int rc;
+
+	while ((rc = spool_reader_next(r, &line, &len, &pos)) == 1) {
+		const char *q = memmem(line, len, " seq=", 5);
+		char num[16];
+		size_t nl;
+
+		assert_non_null(q);
+		nl = len - (size_t)(q + 5 - line);
+		assert_true(nl > 0 && nl < sizeof(num));
+		memcpy(num, q + 5, nl);
+		num[nl] = '\0';
+		n = (unsigned)strtoul(num, NULL, 10);
+		if (len != strlen(rec(n)) || memcmp(line, rec(n), len) != 0)
+			fail_msg("line \"%.*s\" is not record %u", (int)len, line, n);
+		if (t != NULL)
+			trace_add(t, "%s%u@%llu:%llu", t->len ? " " : "", n,
+			    (unsigned long long)pos.segment, (unsigned long long)pos.offset);
+		if (++count == max)
+			break;
+	}
+	assert_true(rc >= 0);
+	return (int)count;
+}
+
+static struct spool_reader *
+reader(const char *dir, const struct spool_pos *start, struct trace *t)
+{
+	struct spool_reader *r = spool_reader_open(dir, start, trace_cb, t);
+
+	if (r == NULL)
+		fail_msg("spool_reader_open(%s): %s", dir, strerror(errno));
+	return r;
+}
+
+static void
+expect_trace(struct trace *t, const char *want)
+{
+	if (strcmp(t->text, want) != 0)
+		fail_msg("reader trace\n  got  \"%s\"\n  want \"%s\"", t->text, want);
+	t->len = 0;
+	t->text[0] = '\0';
+}
+
+static void
+test_reader_segments_in_order(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_reader_stats st;
+	char buf[512], want[512];
+	uint64_t L = recn_len(1);
+	const char *line;
+	size_t len;
+	struct spool_pos pos;
+
+	snprintf(buf, sizeof(buf), "%s%s", recn(1), recn(2));
+	put_seg(f->dir, 1, buf);
+	put_seg(f->dir, 2, recn(3));
+	snprintf(buf, sizeof(buf), "%s%s", recn(4), recn(5));
+	put_seg(f->dir, 3, buf);
+
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 5);
+	snprintf(want, sizeof(want), "1@1:0 2@1:%llu 3@2:0 4@3:0 5@3:%llu",
+	    (unsigned long long)L, (unsigned long long)L);
+	expect_trace(&t, want);
+	/* At the end it stays at the end. */
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+	spool_reader_stats(r, &st);
+	assert_int_equal(st.lines, 5);
+	assert_int_equal(st.segments, 3);
+	assert_int_equal(st.bad_lines, 0);
+	assert_int_equal(st.torn, 0);
+	assert_int_equal(st.missing, 0);
+	/* A new segment appears: reading goes on. */
+	put_seg(f->dir, 4, recn(6));
+	assert_int_equal(drain(r, &t, 0), 1);
+	expect_trace(&t, "6@4:0");
+	spool_reader_close(r);
+}
+
+static void
+test_reader_partial_line_of_open_segment(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_pos pos;
+	char half[128], want[128];
+	uint64_t L = recn_len(1);
+	const char *line;
+	size_t len, h;
+
+	snprintf(half, sizeof(half), "%s", recn(2));
+	h = strlen(half) / 2;
+	half[h] = '\0';
+	put_seg(f->dir, 1, recn(1));
+	append_seg(f->dir, 1, half);
+
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 1);
+	expect_trace(&t, "1@1:0");
+	/* A partial line is not yet a record, however often we ask. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+	spool_reader_tell(r, &pos);
+	assert_int_equal(pos.segment, 1);
+	assert_int_equal(pos.offset, L);
+	/* Completed, it is returned, whole, at its start. */
+	append_seg(f->dir, 1, recn(2) + h);
+	assert_int_equal(drain(r, &t, 0), 1);
+	snprintf(want, sizeof(want), "2@1:%llu", (unsigned long long)L);
+	expect_trace(&t, want);
+	/* Even in pieces of one byte. */
+	for (const char *p = recn(3); *p; p++) {
+		char one[2] = { *p, '\0' };
+
+		assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+		append_seg(f->dir, 1, one);
+	}
+	assert_int_equal(drain(r, &t, 0), 1);
+	snprintf(want, sizeof(want), "3@1:%llu", (unsigned long long)(2 * L));
+	expect_trace(&t, want);
+	spool_reader_close(r);
+}
+
+static void
+test_reader_bad_line(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_reader_stats st;
+	char buf[512], want[512];
+	uint64_t L = recn_len(1);
+
+	snprintf(buf, sizeof(buf), "%sgarbage here\n%s\n%s", recn(1), recn(2), recn(3));
+	put_seg(f->dir, 1, buf);
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 3);
+	/* The garbage is reported with its place and skipped; so is an empty line. */
+	snprintf(want, sizeof(want), "1@1:0 BAD@1:%llu+12 2@1:%llu BAD@1:%llu+0 3@1:%llu",
+	    (unsigned long long)L, (unsigned long long)(L + 13),
+	    (unsigned long long)(2 * L + 13), (unsigned long long)(2 * L + 14));
+	expect_trace(&t, want);
+	spool_reader_stats(r, &st);
+	assert_int_equal(st.lines, 3);
+	assert_int_equal(st.bad_lines, 2);
+	spool_reader_close(r);
+}
+
+static void
+test_reader_torn_sealed_segment(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_reader_stats st;
+	char buf[512], want[512];
+	uint64_t L = recn_len(1);
+
+	snprintf(buf, sizeof(buf), "%stype=SYSCALL msg=aud", recn(1));
+	put_seg(f->dir, 1, buf);
+	put_seg(f->dir, 2, recn(2));
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 2);
+	snprintf(want, sizeof(want), "1@1:0 TORN@1:%llu+20 2@2:0", (unsigned long long)L);
+	expect_trace(&t, want);
+	spool_reader_stats(r, &st);
+	assert_int_equal(st.torn, 1);
+	assert_int_equal(st.lines, 2);
+	spool_reader_close(r);
+}
+
+static void
+test_reader_missing_segment(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_reader_stats st;
+	struct spool_pos start = { 2, 0 };
+
+	put_seg(f->dir, 1, recn(1));
+	put_seg(f->dir, 3, recn(3));
+	put_seg(f->dir, 6, recn(6));
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 3);
+	expect_trace(&t, "1@1:0 MISSING@2:0+1 3@3:0 MISSING@4:0+2 6@6:0");
+	spool_reader_stats(r, &st);
+	assert_int_equal(st.missing, 2);
+	spool_reader_close(r);
+
+	/* A cursor in a segment that is gone. */
+	r = reader(f->dir, &start, &t);
+	assert_int_equal(drain(r, &t, 0), 2);
+	expect_trace(&t, "MISSING@2:0+1 3@3:0 MISSING@4:0+2 6@6:0");
+	spool_reader_close(r);
+}
+
+static void
+test_reader_empty_segment(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+
+	put_seg(f->dir, 1, recn(1));
+	put_seg(f->dir, 2, "");
+	put_seg(f->dir, 3, recn(3));
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 2);
+	expect_trace(&t, "1@1:0 3@3:0");
+	spool_reader_close(r);
+}
+
+/* Deleted after the reader opened it: still read to its end. */
+static void
+test_reader_segment_deleted_while_open(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_reader_stats st;
+	char path[256], *buf;
+	size_t off = 0;
+	unsigned n, lines = 0;
+
+	/* Larger than the reader's buffer, so the rest is read after the unlink. */
+	buf = malloc(BIG + 256);
+	assert_non_null(buf);
+	for (n = 1; off < BIG; n++, lines++)
+		off += (size_t)snprintf(buf + off, BIG + 256 - off, "%s", recn(n));
+	seg_path(path, sizeof(path), f->dir, 1);
+	write_all(path, buf, off, O_TRUNC);
+	free(buf);
+	put_seg(f->dir, 2, recn(n));
+
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 1), 1);
+	expect_trace(&t, "1@1:0");
+	del_seg(f->dir, 1);
+	assert_int_equal(drain(r, NULL, 0), lines);
+	/* Every line of it, then the next segment, and nothing reported. */
+	expect_trace(&t, "");
+	spool_reader_stats(r, &st);
+	assert_int_equal(st.lines, lines + 1);
+	assert_int_equal(st.segments, 2);
+	spool_reader_close(r);
+}
+
+/* Deleted before the reader got to it: reported missing, then skipped. */
+static void
+test_reader_segment_deleted_before_open(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_pos start = { 1, 0 };
+
+	put_seg(f->dir, 1, recn(1));
+	put_seg(f->dir, 2, recn(2));
+	put_seg(f->dir, 3, recn(3));
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 1), 1);
+	del_seg(f->dir, 2);
+	assert_int_equal(drain(r, &t, 0), 1);
+	expect_trace(&t, "1@1:0 MISSING@2:0+1 3@3:0");
+	spool_reader_close(r);
+
+	/* The segment a cursor points into, gone before the reader opens. */
+	del_seg(f->dir, 1);
+	r = reader(f->dir, &start, &t);
+	assert_int_equal(drain(r, &t, 0), 1);
+	expect_trace(&t, "MISSING@1:0+2 3@3:0");
+	spool_reader_close(r);
+}
+
+static void
+test_reader_long_line(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	char path[256], *junk, want[256];
+	uint64_t L = recn_len(1);
+
+	junk = malloc(BIG + 1);
+	assert_non_null(junk);
+	memset(junk, 'x', BIG);
+	junk[BIG] = '\n';
+	put_seg(f->dir, 1, recn(1));
+	seg_path(path, sizeof(path), f->dir, 1);
+	write_all(path, junk, BIG + 1, O_APPEND);
+	free(junk);
+	append_seg(f->dir, 1, recn(2));
+
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 0), 2);
+	snprintf(want, sizeof(want), "1@1:0 LONG@1:%llu+%llu 2@1:%llu", (unsigned long long)L,
+	    (unsigned long long)BIG, (unsigned long long)(L + BIG + 1));
+	expect_trace(&t, want);
+	spool_reader_close(r);
+}
+
+static void
+test_reader_resume_from_cursor(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_pos pos, first;
+	char buf[512], want[512];
+	uint64_t L = recn_len(1);
+
+	snprintf(buf, sizeof(buf), "%s%s%s", recn(1), recn(2), recn(3));
+	put_seg(f->dir, 1, buf);
+	snprintf(buf, sizeof(buf), "%s%s", recn(4), recn(5));
+	put_seg(f->dir, 2, buf);
+
+	/* Before any line the cursor is the start of the first segment. */
+	r = reader(f->dir, NULL, &t);
+	spool_reader_tell(r, &first);
+	assert_int_equal(first.segment, 1);
+	assert_int_equal(first.offset, 0);
+	/* Two lines, then the cursor is just past the second. */
+	assert_int_equal(drain(r, &t, 2), 2);
+	spool_reader_tell(r, &pos);
+	assert_int_equal(pos.segment, 1);
+	assert_int_equal(pos.offset, 2 * L);
+	spool_reader_close(r);
+	snprintf(want, sizeof(want), "1@1:0 2@1:%llu", (unsigned long long)L);
+	expect_trace(&t, want);
+
+	/* A new reader from there returns exactly the rest. */
+	r = reader(f->dir, &pos, &t);
+	assert_int_equal(drain(r, &t, 1), 1);
+	snprintf(want, sizeof(want), "3@1:%llu", (unsigned long long)(2 * L));
+	expect_trace(&t, want);
+	/* At the end of a sealed segment. */
+	spool_reader_tell(r, &pos);
+	assert_int_equal(pos.segment, 1);
+	assert_int_equal(pos.offset, 3 * L);
+	spool_reader_close(r);
+	r = reader(f->dir, &pos, &t);
+	assert_int_equal(drain(r, &t, 0), 2);
+	snprintf(want, sizeof(want), "4@2:0 5@2:%llu", (unsigned long long)L);
+	expect_trace(&t, want);
+	/* At the end of the open segment: nothing, then what is appended. */
+	spool_reader_tell(r, &pos);
+	assert_int_equal(pos.segment, 2);
+	assert_int_equal(pos.offset, 2 * L);
+	spool_reader_close(r);
+	r = reader(f->dir, &pos, &t);
+	assert_int_equal(drain(r, &t, 0), 0);
+	append_seg(f->dir, 2, recn(6));
+	assert_int_equal(drain(r, &t, 0), 1);
+	snprintf(want, sizeof(want), "6@2:%llu", (unsigned long long)(2 * L));
+	expect_trace(&t, want);
+	spool_reader_close(r);
+}
+
+/* A reader that starts before the writer: it waits for the first segment. */
+static void
+test_reader_follows_writer(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_recovery rec_;
+	struct spool *s;
+	const char *line;
+	size_t len;
+	struct spool_pos pos;
+	char want[128];
+
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+	s = open_ok(f->dir, &rec_);
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+	append_str(s, recn(1));
+	assert_int_equal(drain(r, &t, 0), 1);
+	expect_trace(&t, "1@1:0");
+	assert_int_equal(spool_rotate(s), 0);
+	append_str(s, recn(2));
+	append_str(s, recn(3));
+	assert_int_equal(drain(r, &t, 0), 2);
+	snprintf(want, sizeof(want), "2@2:0 3@2:%llu", (unsigned long long)recn_len(2));
+	expect_trace(&t, want);
+	assert_int_equal(spool_close(s), 0);
+	spool_reader_close(r);
+}
+
+static void
+test_reader_open_missing_dir(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/none", f->dir);
+	errno = 0;
+	assert_null(spool_reader_open(path, NULL, NULL, NULL));
+	assert_int_equal(errno, ENOENT);
+}
+
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_empty_dir),
+		T(test_open_creates_dir),
+		T(test_open_continues_after_highest),
+		T(test_open_torn_tail),
+		T(test_open_torn_no_newline),
+		T(test_open_torn_long_tail),
+		T(test_open_empty_segment),
+		T(test_open_gap),
+		T(test_open_ignores_other_files),
+		T(test_open_numbers_exhausted),
+		T(test_open_not_a_directory),
+		T(test_open_missing_parent),
+		T(test_open_not_writable),
+		cmocka_unit_test(test_open_not_writable_procfs),
+		T(test_append_iovecs),
+		T(test_rotate),
+		T(test_retention_by_count),
+		T(test_retention_by_bytes),
+		T(test_retention_both_limits),
+		T(test_retention_found_at_open),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_line_valid),
+		T(test_reader_segments_in_order),
+		T(test_reader_partial_line_of_open_segment),
+		T(test_reader_bad_line),
+		T(test_reader_torn_sealed_segment),
+		T(test_reader_missing_segment),
+		T(test_reader_empty_segment),
+		T(test_reader_segment_deleted_while_open),
+		T(test_reader_segment_deleted_before_open),
+		T(test_reader_long_line),
+		T(test_reader_resume_from_cursor),
+		T(test_reader_follows_writer),
+		T(test_reader_open_missing_dir),
+	};
+
+	/* Modes of created files and directories are checked exactly. */
+	umask(022);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
