@@ -28,7 +28,8 @@
  * for a framed test sender's address, and anything larger is MSG_TRUNC.
  */
 #define RX_BUFSZ	(16 * 1024)
-/* First record type; lower types are control requests and replies. */
+/* First record type; lower types are control requests and replies, but
+ * for the two the kernel also logs as records (see is_record). */
 #define RX_FIRST_RECORD	AUDIT_FIRST_USER_MSG
 
 struct netlink_rx {
@@ -186,8 +187,9 @@ note_loss(struct netlink_rx *rx, enum drop_reason why, bool has_serial,
 	l->count++;
 }
 
-void
-netlink_rx_flush_loss(struct netlink_rx *rx)
+/* Commit what markers fit; the caller wakes the writer once per batch. */
+static void
+flush_loss(struct netlink_rx *rx)
 {
 	for (int i = 0; i < DROP_NREASONS; i++) {
 		void *p;
@@ -202,6 +204,27 @@ netlink_rx_flush_loss(struct netlink_rx *rx)
 		stat_add(&rx->st->loss_markers, 1);
 		memset(&rx->loss[i], 0, sizeof(rx->loss[i]));
 	}
+}
+
+/* After a batch of commits: the writer may be asleep on an empty ring. */
+static void
+after_commits(struct netlink_rx *rx)
+{
+	ring_note_high_water(rx->ring);
+	if (ring_wake_needed(rx->ring)) {
+		stat_add(&rx->st->wakeups, 1);
+		rx->wake(rx->wake_arg);
+	}
+}
+
+void
+netlink_rx_flush_loss(struct netlink_rx *rx)
+{
+	uint64_t in_before = ring_records_in(rx->ring);
+
+	flush_loss(rx);
+	if (ring_records_in(rx->ring) != in_before)
+		after_commits(rx);
 }
 
 uint64_t
@@ -246,9 +269,19 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 		note_loss(rx, DROP_OVERSIZE, has_serial, serial);
 		return;
 	}
-	/* Earlier losses are recorded before anything that came after them. */
+	/*
+	 * Earlier losses are recorded before anything that came after them,
+	 * but only once this record fits too: markers put into the last bytes
+	 * of a ring that is full for records would split one loss into many.
+	 * The probe reservation is not committed, so the next ring_reserve()
+	 * simply replaces it.
+	 */
 	if (loss_pending(rx)) {
-		netlink_rx_flush_loss(rx);
+		if (ring_reserve(rx->ring, len) == NULL) {
+			note_loss(rx, DROP_RING_FULL, has_serial, serial);
+			return;
+		}
+		flush_loss(rx);
 		if (loss_pending(rx)) {
 			note_loss(rx, DROP_RING_FULL, has_serial, serial);
 			return;
@@ -261,6 +294,18 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 	}
 	memcpy(p, body, len);
 	ring_commit(rx->ring, len, type);
+}
+
+/*
+ * Audit records are the types from AUDIT_FIRST_USER_MSG up, and two older
+ * ones the kernel still logs as records: AUDIT_LOGIN (every change of
+ * loginuid) and AUDIT_USER (relayed from userspace). The rest below 1100 are
+ * requests and their replies.
+ */
+static bool
+is_record(uint16_t type)
+{
+	return type >= RX_FIRST_RECORD || type == AUDIT_USER || type == AUDIT_LOGIN;
 }
 
 /* Validate one datagram from claimed sender src_pid and deliver its records. */
@@ -278,10 +323,12 @@ process(struct netlink_rx *rx, uint32_t src_pid, unsigned char *buf,
 		/*
 		 * Larger than our buffer. If the header is that of an audit
 		 * record it was a real record we could not take whole: count it
-		 * received and dropped. Anything else is malformed.
+		 * received and dropped. Anything else is malformed. The kernel's
+		 * nlmsg_len of a record counts the payload only (see below), so
+		 * a longer record claims more than len - NLMSG_HDRLEN.
 		 */
-		if (len >= NLMSG_HDRLEN && nh->nlmsg_type >= RX_FIRST_RECORD &&
-		    nh->nlmsg_type != AUDIT_REPLACE && nh->nlmsg_len > len)
+		if (len >= NLMSG_HDRLEN && is_record(nh->nlmsg_type) &&
+		    nh->nlmsg_type != AUDIT_REPLACE && nh->nlmsg_len > len - NLMSG_HDRLEN)
 			deliver(rx, nh->nlmsg_type, (char *)NLMSG_DATA(nh),
 			    len - NLMSG_HDRLEN, true);
 		else
@@ -292,7 +339,7 @@ process(struct netlink_rx *rx, uint32_t src_pid, unsigned char *buf,
 		stat_add(&rx->st->rejected_malformed, 1);
 		return;
 	}
-	if (nh->nlmsg_type >= RX_FIRST_RECORD) {
+	if (is_record(nh->nlmsg_type)) {
 		/*
 		 * An audit record: exactly one per datagram, and the kernel sets
 		 * nlmsg_len to the payload length, not header plus payload (a
@@ -342,9 +389,12 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 		return 0;
 	}
 	while (total < max_msgs) {
+		/* Never read more than asked: the rest stays in the socket. */
+		unsigned vlen = max_msgs - total < RX_BATCH ?
+		    (unsigned)(max_msgs - total) : RX_BATCH;
 		int n;
 
-		for (int i = 0; i < RX_BATCH; i++) {
+		for (unsigned i = 0; i < vlen; i++) {
 			struct msghdr *mh = &rx->msgs[i].msg_hdr;
 			memset(mh, 0, sizeof(*mh));
 			mh->msg_iov = &rx->iov[i];
@@ -354,7 +404,7 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 				mh->msg_namelen = sizeof(rx->addrs[i]);
 			}
 		}
-		n = recvmmsg(rx->fd, rx->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(rx->fd, rx->msgs, vlen, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -394,13 +444,17 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 			process(rx, src, buf, len, trunc);
 		}
 		total += (size_t)n;
-		if (n < RX_BATCH) {
+		if ((unsigned)n < vlen) {
 			/* A short batch means the queue ran dry just now; the next
 			 * call would only return EAGAIN. */
 			*empty = true;
 			break;
 		}
 	}
+	/* Once the writer has emptied the ring, pending losses are recorded
+	 * now rather than with the next record, which may be long in coming. */
+	if (loss_pending(rx) && ring_used(rx->ring) == 0)
+		flush_loss(rx);
 	committed = ring_records_in(rx->ring) != in_before;
 	/*
 	 * One clock reading for both stamps, so "the last drain ended on an
@@ -413,13 +467,8 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 		if (*empty)
 			stat_set(&rx->st->socket_empty_ns, t);
 	}
-	if (committed) {
-		ring_note_high_water(rx->ring);
-		if (ring_wake_needed(rx->ring)) {
-			stat_add(&rx->st->wakeups, 1);
-			rx->wake(rx->wake_arg);
-		}
-	}
+	if (committed)
+		after_commits(rx);
 	return total;
 }
 

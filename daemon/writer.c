@@ -558,6 +558,24 @@ wait_for_work(struct writer *w, int timeout_ms)
 	ring_cancel_wait(w->ring);
 }
 
+/*
+ * Degraded: the unwritten records are still in the ring, so
+ * ring_prepare_wait() would refuse to sleep and the loop would spin. Sleep
+ * on the eventfd alone: the retry timer, or a request (stop, resume,
+ * rotate, reconfigure all kick it), ends the sleep.
+ */
+static void
+wait_for_retry(struct writer *w, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = w->efd, .events = POLLIN };
+	uint64_t junk;
+
+	if (poll(&pfd, 1, timeout_ms) > 0) {
+		ssize_t n = read(w->efd, &junk, sizeof(junk));
+		(void)n;
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -577,9 +595,18 @@ writer_main(void *arg)
 		take_requests(w);
 		now = mono_ns();
 		if (w->state != WRITER_OK && now < w->next_retry_ns) {
-			if (stopping && now >= atomic_load(&w->stop_deadline_ns))
-				break;
-			wait_for_work(w, (int)((w->next_retry_ns - now) / 1000000u) + 1);
+			uint64_t until = w->next_retry_ns;
+
+			if (stopping) {
+				uint64_t deadline = atomic_load(&w->stop_deadline_ns);
+
+				if (now >= deadline)
+					break;
+				/* Give up at the drain deadline, not at the retry. */
+				if (deadline < until)
+					until = deadline;
+			}
+			wait_for_retry(w, (int)((until - now) / 1000000u) + 1);
 			continue;
 		}
 		n = write_batch(w);

@@ -7,10 +7,14 @@
  * -p workers that switch to -u uid and call getsid(0) in a loop, in total -n
  * times (or for -t seconds), optionally paced to -r calls per second overall.
  * Output: "calls N elapsed_s S rate R max_latency_us L slow_calls K".
+ * With -T FILE the parent also writes a timeline to FILE, one line every
+ * 100 ms from the go signal on: "REALTIME_S ELAPSED_S CALLS_SO_FAR", so a
+ * benchmark can line the audited call rate up with other samples by clock.
  */
 #include "build_config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
@@ -25,6 +29,8 @@
 
 /* A call slower than this counts as "slow" (the kernel made it wait). */
 #define SLOW_CALL_NS	(100 * 1000 * 1000ULL)
+/* Timeline sampling period (-T), in ns. */
+#define TIMELINE_NS	(100 * 1000 * 1000ULL)
 
 struct shared {
 	uint64_t	calls[64];
@@ -76,7 +82,9 @@ worker(struct shared *sh, int idx, uint64_t n, double rate, double max_s, uid_t 
 			break;
 		syscall(SYS_getsid, 0);
 		dt = now_ns() - t0;
-		sh->calls[idx]++;
+		/* Relaxed: the -T sampler reads it while we run. */
+		atomic_store_explicit((_Atomic uint64_t *)&sh->calls[idx],
+		    sh->calls[idx] + 1, memory_order_relaxed);
 		if (dt > sh->max_ns[idx])
 			sh->max_ns[idx] = dt;
 		if (dt > SLOW_CALL_NS)
@@ -93,10 +101,13 @@ main(int argc, char **argv)
 	double rate = 0, max_s = 60;
 	bool wait_go = false;
 	uid_t uid = (uid_t)-1;
+	const char *timeline = NULL;
+	FILE *tl = NULL;
+	sigset_t chld;
 	struct shared *sh;
 	uint64_t t0, t1;
 
-	while ((ch = getopt(argc, argv, "n:p:r:t:u:w")) != -1) {
+	while ((ch = getopt(argc, argv, "n:p:r:t:u:wT:")) != -1) {
 		switch (ch) {
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 'p': procs = atoi(optarg); break;
@@ -104,8 +115,9 @@ main(int argc, char **argv)
 		case 't': max_s = atof(optarg); break;
 		case 'u': uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'w': wait_go = true; break;
+		case 'T': timeline = optarg; break;
 		default:
-			fprintf(stderr, "usage: audit_load [-w] [-n calls] [-p procs] [-r rate] [-t seconds] [-u uid]\n");
+			fprintf(stderr, "usage: audit_load [-w] [-n calls] [-p procs] [-r rate] [-t seconds] [-u uid] [-T timeline]\n");
 			return 2;
 		}
 	}
@@ -119,6 +131,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	memset(sh, 0, sizeof(*sh));
+	if (timeline != NULL && (tl = fopen(timeline, "w")) == NULL) {
+		perror(timeline);
+		return 1;
+	}
 	if (wait_go) {
 		sigset_t set, old;
 		signal(SIGUSR1, on_usr1);
@@ -133,6 +149,10 @@ main(int argc, char **argv)
 			sigsuspend(&old);
 		alarm(0);
 	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (tl != NULL)
+		sigprocmask(SIG_BLOCK, &chld, NULL);
 	t0 = now_ns();
 	for (int i = 0; i < procs; i++) {
 		pid_t p = fork();
@@ -144,14 +164,60 @@ main(int argc, char **argv)
 			worker(sh, i, n / (uint64_t)procs + ((uint64_t)i < n % (uint64_t)procs),
 			    rate > 0 ? rate / procs : 0, max_s, uid);
 	}
-	for (int i = 0; i < procs; i++) {
-		int st;
-		if (wait(&st) < 0)
-			break;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			fprintf(stderr, "audit_load: a worker failed\n");
-			return 1;
+	if (tl != NULL) {
+		/*
+		 * Sample on a fixed 100 ms grid. SIGCHLD stays blocked and is
+		 * taken with sigtimedwait, so a worker's exit ends the wait at
+		 * once (no race with a sleep) and elapsed_s stays exact.
+		 */
+		uint64_t next = t0 + TIMELINE_NS;
+		int left = procs;
+
+		for (;;) {
+			uint64_t now, sum = 0;
+			struct timespec rt, ts;
+			pid_t p;
+			int st;
+
+			while (left > 0 && (p = waitpid(-1, &st, WNOHANG)) > 0) {
+				left--;
+				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+					fprintf(stderr, "audit_load: a worker failed\n");
+					return 1;
+				}
+			}
+			now = now_ns();
+			if (left > 0 && now < next) {
+				ts.tv_sec = (time_t)((next - now) / 1000000000ULL);
+				ts.tv_nsec = (long)((next - now) % 1000000000ULL);
+				(void)sigtimedwait(&chld, NULL, &ts);
+				continue;
+			}
+			for (int j = 0; j < procs; j++)
+				sum += atomic_load_explicit((_Atomic uint64_t *)&sh->calls[j],
+				    memory_order_relaxed);
+			clock_gettime(CLOCK_REALTIME, &rt);
+			fprintf(tl, "%lld.%06ld %.3f %llu\n", (long long)rt.tv_sec,
+			    rt.tv_nsec / 1000, (double)(now - t0) / 1e9,
+			    (unsigned long long)sum);
+			if (left == 0)
+				break;
+			next += TIMELINE_NS;
 		}
+	} else {
+		for (int i = 0; i < procs; i++) {
+			int st;
+			if (wait(&st) < 0)
+				break;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				fprintf(stderr, "audit_load: a worker failed\n");
+				return 1;
+			}
+		}
+	}
+	if (tl != NULL && fclose(tl) != 0) {
+		perror(timeline);
+		return 1;
 	}
 	t1 = now_ns();
 	for (int i = 0; i < procs; i++) {
