@@ -83,6 +83,7 @@ static const struct key keys[] = {
 	{ "lock_ring",		KT_BOOL,   OFF(lock_ring),	0, 0, NULL, false, false },
 	{ "retry_interval",	KT_UINT,   OFF(retry_interval_ms), 10, 60000, NULL, true, false },
 	{ "control_group",	KT_NAME,   OFF(control_group),	0, 0, NULL, true, false },
+	{ "log_group",		KT_NAME,   OFF(log_group),	0, 0, NULL, false, false },
 	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, false },
 	{ "metrics_file",	KT_OPTPATH, OFF(metrics_file),	0, 0, NULL, true, false },
 };

@@ -64,6 +64,7 @@ struct config {
 	bool		lock_ring;		/* mlock the ring */
 	uint32_t	retry_interval_ms;	/* writer retry period when degraded */
 	char		control_group[64];	/* group allowed status, "" = root only */
+	char		log_group[64];		/* group that may read the spool, "" = root only */
 	uint32_t	stats_interval;		/* seconds between metrics/STATUS updates */
 	char		metrics_file[PATH_MAX];	/* Prometheus textfile, "" = none */
 };

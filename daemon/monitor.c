@@ -11,6 +11,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "kaudit.h"
@@ -35,6 +38,8 @@ struct monitor {
 	bool			 stop;
 	bool			 kicked;
 	bool			 poll_kernel;
+	bool			 nice_set;
+	int			 nice;
 	void			(*tick)(void *, bool);
 	void			*tick_arg;
 	_Atomic bool		 finished;
@@ -98,6 +103,13 @@ monitor_set_tick(struct monitor *m, void (*fn)(void *, bool), void *arg)
 {
 	m->tick = fn;
 	m->tick_arg = arg;
+}
+
+void
+monitor_set_nice(struct monitor *m, int nice)
+{
+	m->nice_set = true;
+	m->nice = nice;
 }
 
 void
@@ -184,6 +196,8 @@ monitor_main(void *arg)
 	int fd = -1;
 
 	memset(&st, 0, sizeof(st));
+	if (m->nice_set)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), m->nice);
 	pthread_mutex_lock(&m->mu);
 	while (!m->stop) {
 		struct timespec ts;

@@ -67,6 +67,9 @@ struct monitor *monitor_new(const struct rx_stats *rx, unsigned interval_ms,
 void monitor_set_tick(struct monitor *m, void (*fn)(void *arg, bool kicked), void *arg);
 void monitor_kick(struct monitor *m);
 
+/* The nice value the thread sets for itself at start. Before monitor_start. */
+void monitor_set_nice(struct monitor *m, int nice);
+
 /* Start the thread (all signals blocked in it). 0 or a negative errno. */
 int monitor_start(struct monitor *m);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -33,6 +34,7 @@
 #include "monitor.h"
 #include "netlink_rx.h"
 #include "notify.h"
+#include "priv.h"
 #include "report.h"
 #include "ring.h"
 #include "seqgap.h"
@@ -878,7 +880,7 @@ main(int argc, char **argv)
 	bool check = false;
 	size_t rcv_got = 0, rcv_want = 0;
 	uint64_t left = 0;
-	int ch, rc, status = EXIT_OK;
+	int ch, rc, status = EXIT_OK, base_nice;
 
 	d->cfg_path = RAUDITD_CONF;
 	d->ready_fd = -1;
@@ -906,6 +908,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "rauditd: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	/* Whoever can write the configuration controls the audit trail. */
+	if (priv_check_path(d->cfg_path, "config file", err, sizeof(err)) < 0) {
+		fprintf(stderr, "rauditd: %s\n", err);
+		return EXIT_CONFIG;
+	}
 	if (check) {
 		config_print(&d->cfg, stdout);
 		return EXIT_OK;
@@ -921,9 +928,20 @@ main(int argc, char **argv)
 		kernel_precheck(d);
 
 	/* Dependency order: spool, ring, receiver, kernel, writer, loop. */
+	if (access(d->cfg.spool_dir, F_OK) == 0 &&
+	    priv_check_path(d->cfg.spool_dir, "spool directory", err, sizeof(err)) < 0)
+		fatalx(EXIT_SPOOL, "spool: %s", err);
 	rc = spool_open(&spool, d->cfg.spool_dir, &rec, &what);
 	if (rc < 0)
 		fatalx(EXIT_SPOOL, "spool: %s: %s: %s", d->cfg.spool_dir, what, strerror(-rc));
+	if (d->cfg.log_group[0] != '\0') {
+		struct group *gr = getgrnam(d->cfg.log_group);
+		if (gr == NULL)
+			fatalx(EXIT_CONFIG, "config: log_group \"%s\" does not exist", d->cfg.log_group);
+		if ((rc = spool_set_group(spool, gr->gr_gid)) < 0)
+			fatalx(EXIT_SPOOL, "spool: %s: giving it to group %s: %s", d->cfg.spool_dir,
+			    d->cfg.log_group, strerror(-rc));
+	}
 	if (rec.torn_bytes)
 		log_warnx("spool: cut a torn last line of %llu bytes from segment %llu",
 		    (unsigned long long)rec.torn_bytes, (unsigned long long)rec.last);
@@ -966,7 +984,40 @@ main(int argc, char **argv)
 			    "net.core.rmem_max)", rcv_got, rcv_want);
 	}
 
+	d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
+	d->control = control_open(d->loop, d->cfg.run_dir, d->control_gid,
+	    d->control_gid_set, control_cb, d, &what);
+	if (d->control == NULL)
+		fatal(EXIT_RESOURCE, "control: %s/%s: %s", d->cfg.run_dir,
+		    CONTROL_SOCKET_NAME, what);
+
+	/*
+	 * Only the receive path (this thread) gets the boost: the writer and the
+	 * monitor set their nice value back when they start, so a flood cannot
+	 * starve the audited system through them.
+	 */
+	base_nice = getpriority(PRIO_PROCESS, 0);
+	if (d->cfg.priority_boost > 0 &&
+	    setpriority(PRIO_PROCESS, 0, base_nice - d->cfg.priority_boost) < 0)
+		log_warn("priority_boost %d", d->cfg.priority_boost);
+
+	/*
+	 * What needed privilege is done (socket buffer, ring lock, priority).
+	 * Keep CAP_AUDIT_CONTROL for status polls, unregistering and removing
+	 * the exclude rule at stop, and CAP_CHOWN when a group gets files or
+	 * the control socket. Before any thread exists, so all inherit it.
+	 */
+	if (d->test_input == NULL) {
+		int keep[2], nkeep = 0;
+		keep[nkeep++] = CAP_AUDIT_CONTROL;
+		if (d->cfg.control_group[0] || d->cfg.log_group[0])
+			keep[nkeep++] = CAP_CHOWN;
+		if ((rc = priv_drop(keep, (size_t)nkeep)) < 0)
+			fatalx(EXIT_RESOURCE, "capabilities: dropping the unneeded ones: %s", strerror(-rc));
+	}
+
 	daemon_text(d, text, sizeof(text), "start");
+	writer_set_nice(d->writer, base_nice);
 	rc = writer_start(d->writer, text);
 	if (rc < 0)
 		fatalx(EXIT_RESOURCE, "writer: cannot start thread: %s", strerror(-rc));
@@ -980,21 +1031,9 @@ main(int argc, char **argv)
 	if (d->monitor == NULL)
 		fatal(EXIT_RESOURCE, "monitor");
 	monitor_set_tick(d->monitor, side_output, d);
+	monitor_set_nice(d->monitor, base_nice);
 	if ((rc = monitor_start(d->monitor)) < 0)
 		fatalx(EXIT_RESOURCE, "monitor: cannot start thread: %s", strerror(-rc));
-
-	d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
-	d->control = control_open(d->loop, d->cfg.run_dir, d->control_gid,
-	    d->control_gid_set, control_cb, d, &what);
-	if (d->control == NULL)
-		fatal(EXIT_RESOURCE, "control: %s/%s: %s", d->cfg.run_dir,
-		    CONTROL_SOCKET_NAME, what);
-
-	/* Only the receive path (this thread) gets the boost; the writer keeps
-	 * normal priority so a flood cannot starve the audited system. */
-	if (d->cfg.priority_boost > 0 &&
-	    setpriority(PRIO_PROCESS, 0, -d->cfg.priority_boost) < 0)
-		log_warn("priority_boost %d", d->cfg.priority_boost);
 
 	start_watchers(d);
 	log_info("started: spool %s (segment %llu), ring %llu bytes, pid %ld",

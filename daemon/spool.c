@@ -28,6 +28,7 @@ struct seg {
 struct spool {
 	char		 dir[4096];
 	int		 dirfd;
+	gid_t		 gid;		/* log_group, or (gid_t)-1 */
 	int		 fd;		/* open segment */
 	uint64_t	 no;		/* its number */
 	uint64_t	 size;		/* its last good size */
@@ -197,6 +198,13 @@ open_segment(struct spool *s, uint64_t no)
 	fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
+	/* With a log group, readers in it may follow the spool (0640). */
+	if (s->gid != (gid_t)-1 && (fchown(fd, 0, s->gid) < 0 || fchmod(fd, 0640) < 0)) {
+		int e = errno;
+		close(fd);
+		unlinkat(s->dirfd, name, 0);
+		return -e;
+	}
 	/* The new name must survive a crash before any record is in it. */
 	if (fsync(s->dirfd) < 0) {
 		int e = errno;
@@ -226,6 +234,7 @@ spool_open(struct spool **sp, const char *dir, struct spool_recovery *rec,
 		return -ENOMEM;
 	}
 	s->dirfd = s->fd = -1;
+	s->gid = (gid_t)-1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -458,6 +467,31 @@ spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
 			rc = -errno;
 	}
 	return rc < 0 ? rc : (int)del;
+}
+
+int
+spool_set_group(struct spool *s, gid_t gid)
+{
+	char name[SPOOL_NAME_LEN + 8];
+	struct seg *g;
+	mode_t dmode = gid == (gid_t)-1 ? 0700 : 0750;
+	mode_t fmode = gid == (gid_t)-1 ? 0600 : 0640;
+	gid_t owner = gid == (gid_t)-1 ? 0 : gid;
+
+	s->gid = gid;
+	if (fchown(s->dirfd, 0, owner) < 0 || fchmod(s->dirfd, dmode) < 0)
+		return -errno;
+	if (fchown(s->fd, 0, owner) < 0 || fchmod(s->fd, fmode) < 0)
+		return -errno;
+	for (g = s->segs; g < s->segs + s->nsegs; g++) {
+		spool_segment_name(name, sizeof(name), g->no);
+		if (fchownat(s->dirfd, name, 0, owner, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(s->dirfd, name, fmode, 0) < 0) {
+			if (errno != ENOENT)
+				return -errno;
+		}
+	}
+	return 0;
 }
 
 uint64_t spool_segment(const struct spool *s) { return s->no; }

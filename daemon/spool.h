@@ -41,6 +41,13 @@ struct spool_recovery {
 int spool_open(struct spool **sp, const char *dir, struct spool_recovery *rec,
     const char **what);
 
+/*
+ * Give the spool a log group (auditd's log_group): directory 0750 and
+ * segments 0640, group gid, for this and every later segment; (gid_t)-1
+ * goes back to root only (0700/0600). Before the writer starts.
+ */
+int spool_set_group(struct spool *s, gid_t gid);
+
 /* Close the open segment (after an fsync) and free. */
 int spool_close(struct spool *s);
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +68,8 @@ struct writer {
 	uint64_t		 next_retry_ns;
 	enum writer_state	 state;
 	const char		*rotate_reason;
+	bool			 nice_set;
+	int			 nice;
 };
 
 static uint64_t
@@ -164,6 +168,13 @@ kick(struct writer *w)
 		n = write(w->efd, &one, sizeof(one));
 	while (n < 0 && errno == EINTR);
 	/* EAGAIN means the counter is already non-zero: it is awake anyway. */
+}
+
+void
+writer_set_nice(struct writer *w, int nice)
+{
+	w->nice_set = true;
+	w->nice = nice;
 }
 
 void
@@ -582,6 +593,9 @@ writer_main(void *arg)
 	struct writer *w = arg;
 	char text[1024];
 
+	/* Nice values are per thread on Linux; only the receiver is boosted. */
+	if (w->nice_set)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), w->nice);
 	update_spool_stats(w);
 	add_segment_marker(w);
 	add_daemon_record(w, AUDIT_DAEMON_START, w->start_text);

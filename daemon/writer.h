@@ -60,6 +60,12 @@ struct writer *writer_new(struct ring *ring, struct spool *spool,
  */
 int writer_start(struct writer *w, const char *start_text);
 
+/*
+ * The nice value the thread sets for itself when it starts (the main thread
+ * may have raised its own priority before creating it). Before writer_start.
+ */
+void writer_set_nice(struct writer *w, int nice);
+
 /* Producer side: wake the writer (the ring went from empty to non-empty). */
 void writer_wake(struct writer *w);
 
