@@ -571,7 +571,8 @@ config_print(const struct config *c, FILE *fp)
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		format_value(&keys[i], c, v, sizeof(v));
-		fprintf(fp, "%s = %s\n", keys[i].name, v);
+		/* No trailing blank after an empty value ("key ="). */
+		fprintf(fp, "%s =%s%s\n", keys[i].name, v[0] ? " " : "", v);
 	}
 }
 

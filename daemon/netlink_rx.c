@@ -297,6 +297,20 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 }
 
 /*
+ * End of event: for realtime consumers only. auditd does not write it to
+ * audit.log, so neither do we; its serial still counts as seen.
+ */
+static void
+note_eoe(struct netlink_rx *rx, const char *body, size_t len)
+{
+	uint64_t serial;
+
+	stat_add(&rx->st->eoe, 1);
+	if (format_parse_stamp(body, strnlen(body, len), NULL, NULL, &serial))
+		seqgap_note(rx->gaps, (uint32_t)serial);
+}
+
+/*
  * Audit records are the types from AUDIT_FIRST_USER_MSG up, and two older
  * ones the kernel still logs as records: AUDIT_LOGIN (every change of
  * loginuid) and AUDIT_USER (relayed from userspace). The rest below 1100 are
@@ -350,6 +364,8 @@ process(struct netlink_rx *rx, uint32_t src_pid, unsigned char *buf,
 			/* The kernel asking whether we are alive before letting
 			 * another process register: being read is the answer. */
 			stat_add(&rx->st->replace_probes, 1);
+		else if (nh->nlmsg_type == AUDIT_EOE)
+			note_eoe(rx, (char *)NLMSG_DATA(nh), len - NLMSG_HDRLEN);
 		else
 			deliver(rx, nh->nlmsg_type, (char *)NLMSG_DATA(nh),
 			    len - NLMSG_HDRLEN, false);

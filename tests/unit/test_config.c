@@ -563,6 +563,7 @@ static const char every_key[] =
 	"lock_ring = yes\n"
 	"retry_interval = 10\n"
 	"control_group = adm\n"
+	"log_group = adm\n"
 	"stats_interval = 60\n"
 	"metrics_file = /srv/metrics/rauditd.prom\n";
 
@@ -626,7 +627,9 @@ test_print_lists_every_key(void **state)
 
 		assert_non_null(k);
 		kl = strlen(k);
-		if (strncmp(p, k, kl) != 0 || strncmp(p + kl, " = ", 3) != 0)
+		/* "key = value", or "key =" for an empty value (no trailing blank). */
+		if (strncmp(p, k, kl) != 0 ||
+		    (strncmp(p + kl, " = ", 3) != 0 && strncmp(p + kl, " =\n", 3) != 0))
 			fail_msg("line %zu of config_print is not key %s: %.40s", i + 1, k, p);
 		p = strchr(p, '\n');
 		assert_non_null(p);
@@ -669,6 +672,7 @@ static const struct {
 	{ "lock_ring",		"lock_ring = yes\n",		false },
 	{ "retry_interval",	"retry_interval = 50\n",	true },
 	{ "control_group",	"control_group = adm\n",	true },
+	{ "log_group",		"log_group = adm\n",		false },
 	{ "stats_interval",	"stats_interval = 30\n",	true },
 	{ "metrics_file",	"metrics_file = /tmp/m.prom\n",	true },
 };
