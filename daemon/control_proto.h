@@ -34,6 +34,7 @@ enum control_type {
 	CONTROL_REQ_STOP	= 4,
 	CONTROL_REQ_STATE	= 5,	/* reply: CONTROL_REP_TEXT, the state report */
 	CONTROL_REQ_RESUME	= 6,
+	CONTROL_REQ_UPGRADE	= 7,	/* re-exec in place, same pid */
 
 	/* Replies. */
 	CONTROL_REP_STATUS	= 101,	/* "name value\n" lines */

@@ -57,7 +57,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: rauditctl [-c file] [-s [--json] [--watch seconds]]\n"
 	    "       rauditctl [-c file] top [-i seconds] [-n count]\n"
-	    "       rauditctl [-c file] rotate | reload | stop | resume | state\n"
+	    "       rauditctl [-c file] rotate | reload | stop | resume | state | upgrade\n"
 	    "       rauditctl [-c file] verify [dir]\n"
 	    "  -c, --config FILE  rauditd's configuration (default %s)\n"
 	    "  -s, --status       kernel status as auditctl -s prints it, then rauditd's counters\n"
@@ -211,6 +211,15 @@ get(const struct status *st, const char *name)
 	return NULL;
 }
 
+/* For printing: a counter the daemon did not send shows as "?". */
+static const char *
+get_or(const struct status *st, const char *name)
+{
+	const char *v = get(st, name);
+
+	return v ? v : "?";
+}
+
 static unsigned long long
 getu(const struct status *st, const char *name)
 {
@@ -309,8 +318,8 @@ print_kernel(const struct kstatus *ks)
 static void
 print_rauditd(const struct status *st)
 {
-	printf("rauditd %s pid %s version %s uptime %ss\n", get(st, "rauditd_state"),
-	    get(st, "rauditd_pid"), get(st, "rauditd_version"), get(st, "uptime_s"));
+	printf("rauditd %s pid %s version %s uptime %ss\n", get_or(st, "rauditd_state"),
+	    get_or(st, "rauditd_pid"), get_or(st, "rauditd_version"), get_or(st, "uptime_s"));
 	for (size_t i = 0; i < st->n; i++) {
 		const char *n = st->kv[i].name;
 		if (strncmp(n, "kernel_", 7) == 0 && strcmp(n, "kernel_lost_since_start") != 0 &&
@@ -605,7 +614,7 @@ cmd_verify(const char *dir)
 	}
 	printf("%s: %llu segment(s), %llu record(s), %llu problem(s)\n", dir,
 	    (unsigned long long)st.segments, (unsigned long long)st.lines,
-	    (unsigned long long)(v.problems + markers_bad));
+	    (unsigned long long)v.problems + markers_bad);
 	return v.problems + markers_bad ? CTL_FAIL : CTL_OK;
 }
 
@@ -623,14 +632,14 @@ main(int argc, char **argv)
 	};
 	const char *cfg_path = RAUDITD_CONF, *cmd = NULL;
 	char err[CONFIG_ERR_MAX];
-	bool status = false, json = false;
+	bool status = false, json = false, cfg_given = false;
 	double watch = 0, interval = 1;
 	long count = 0;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+c:shVi:n:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': cfg_path = optarg; break;
+		case 'c': cfg_path = optarg; cfg_given = true; break;
 		case 's': status = true; break;
 		case 'j': json = true; break;
 		case 'w': watch = atof(optarg); break;
@@ -650,7 +659,7 @@ main(int argc, char **argv)
 	config_defaults(&cfg);
 	/* A missing config file is fine (the defaults apply); a broken one not. */
 	rc = config_load(&cfg, cfg_path, err, sizeof(err));
-	if (rc < 0 && !(rc == -ENOENT && cfg_path == (const char *)RAUDITD_CONF)) {
+	if (rc < 0 && !(rc == -ENOENT && !cfg_given)) {
 		fprintf(stderr, "rauditctl: %s\n", err);
 		return CTL_USAGE;
 	}
@@ -698,6 +707,8 @@ main(int argc, char **argv)
 		return cmd_simple(CONTROL_REQ_RESUME, "resume");
 	if (strcmp(cmd, "state") == 0)
 		return cmd_simple(CONTROL_REQ_STATE, "state");
+	if (strcmp(cmd, "upgrade") == 0)
+		return cmd_simple(CONTROL_REQ_UPGRADE, "upgrade");
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(optind < argc ? argv[optind] : cfg.spool_dir);
 	fprintf(stderr, "rauditctl: unknown command \"%s\"\n", cmd);

@@ -108,6 +108,15 @@ struct daemon {
 	time_t			 start_time;
 	int			 ready_fd;	/* daemonize: tell the parent */
 
+	/* Re-exec upgrade (same pid): what the next image adopts. */
+	char			 exe_path[PATH_MAX];
+	char			**argv;
+	ev_timer		 upgrade_timer;	/* runs the upgrade outside callbacks */
+	unsigned		 reexecs;	/* images before this one */
+	uint64_t		 carried_ring;	/* records found in the adopted ring */
+	uint64_t		 carried_socket;	/* read before the socket first ran dry */
+	bool			 counting_carried;
+
 	/* Side output done on the monitor thread, off the receive path. */
 	_Atomic bool		 state_requested;
 	time_t			 metrics_last;
@@ -340,9 +349,20 @@ static void
 rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct daemon *d = w->data;
+	uint64_t before = stat_get(&d->rx_stats.received);
 	bool empty;
 
 	netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
+	/* After a re-exec: what the socket held across it, up to the first
+	 * time it runs dry. */
+	if (d->counting_carried) {
+		d->carried_socket += stat_get(&d->rx_stats.received) - before;
+		if (empty) {
+			d->counting_carried = false;
+			log_info("upgrade: %llu record(s) carried over in the socket, %llu in the ring",
+			    (unsigned long long)d->carried_socket, (unsigned long long)d->carried_ring);
+		}
+	}
 	(void)loop;
 	(void)revents;
 }
@@ -439,6 +459,9 @@ report_source(struct daemon *d, struct report_src *src, bool main_thread)
 	src->start_time = d->start_time;
 	src->state = d->stopping ? "stopping" : "running";
 	src->pending_loss = main_thread ? netlink_rx_pending_loss(d->rx) : 0;
+	src->reexecs = d->reexecs;
+	src->carried_ring = d->carried_ring;
+	src->carried_socket = d->carried_socket;
 }
 
 static bool
@@ -448,7 +471,9 @@ resolve_group(const char *name, gid_t *gid)
 
 	if (name[0] == '\0')
 		return false;
-	gr = getgrnam(name);
+	/* Main thread only, and no other thread calls getgrnam/getgrgid (the
+	 * writer's enricher uses getgrgid_r): its static result is safe. */
+	gr = getgrnam(name); /* cppcheck-suppress getgrnamCalled */
 	if (gr == NULL) {
 		log_warnx("control: control_group \"%s\" does not exist; status is root only", name);
 		return false;
@@ -534,6 +559,147 @@ request_state_report(struct daemon *d)
 		monitor_kick(d->monitor);
 }
 
+/* ---- re-exec upgrade ------------------------------------------------------- */
+
+#define UPGRADE_ENV_FDS		"RAUDITD_UPGRADE_FDS"
+#define UPGRADE_ENV_STATE	"RAUDITD_UPGRADE_STATE"
+
+static int
+set_cloexec(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -errno;
+	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+	return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
+}
+
+static void start_control(struct daemon *d);
+static void start_monitor(struct daemon *d, int nice);
+
+/*
+ * DESIGN: zero-loss re-exec. The pid does not change, so the kernel's
+ * registration (pid and socket port) stays valid and kauditd keeps queueing
+ * into the same socket while the new image starts: nothing is lost there.
+ * The ring is a memfd the new image maps again, continuing from the
+ * consumer index, so records read but not yet written survive too. The
+ * order: stop reading (records wait in the socket), pause the writer at a
+ * batch boundary (so no write is cut in half and nothing is written twice),
+ * stop the monitor and the control socket, clear close-on-exec on the audit
+ * socket and the ring, execve the binary at the path we were started from
+ * (an upgraded file there is the new version). If execve fails, everything
+ * is started again and the old image runs on. If the new image fails after
+ * execve, the process exits, the kernel drops the registration at its next
+ * delivery attempt, and the service manager restarts rauditd (records the
+ * kernel cannot deliver meanwhile are lost, as with any daemon restart).
+ */
+static void
+do_upgrade(struct daemon *d)
+{
+	char fds[64], state[256], nice_s[32];
+	int afd = netlink_rx_fd(d->rx), rfd = ring_fd(d->ring), rc;
+	int nice = getpriority(PRIO_PROCESS, 0) + d->cfg.priority_boost;
+
+	if (d->stopping)
+		return;
+	log_info("upgrade: re-executing %s in place (pid %ld)", d->exe_path, (long)getpid());
+	ev_io_stop(d->loop, &d->rx_watcher);
+	netlink_rx_flush_loss(d->rx);
+	rc = writer_detach(d->writer, d->cfg.drain_timeout * 1000u);
+	if (rc < 0) {
+		log_warnx("upgrade: the writer is stuck in a write (a hung disk?); not upgrading");
+		goto resume_rx;
+	}
+	if (monitor_stop(d->monitor, 2000) < 0)
+		log_warnx("upgrade: a kernel status poll is asleep in the kernel; exec ends it");
+	control_close(d->control);
+	d->control = NULL;
+
+	snprintf(fds, sizeof(fds), "audit=%d,ring=%d", afd, rfd);
+	snprintf(state, sizeof(state), "%u,%u,%u,%u,%u,%u,%d,%d,%u,%lld",
+	    d->orig.enabled, d->orig.failure, d->orig.rate_limit, d->orig.backlog_limit,
+	    d->orig.backlog_wait_time, d->changed_mask, d->excluded_self ? 1 : 0,
+	    d->registered ? 1 : 0, d->reexecs + 1, (long long)d->start_time);
+	snprintf(nice_s, sizeof(nice_s), "%d", nice);
+	if (setenv(UPGRADE_ENV_FDS, fds, 1) < 0 || setenv(UPGRADE_ENV_STATE, state, 1) < 0 ||
+	    setenv("RAUDITD_UPGRADE_NICE", nice_s, 1) < 0 ||
+	    set_cloexec(afd, false) < 0 || set_cloexec(rfd, false) < 0) {
+		log_warn("upgrade: preparing the hand-over");
+		goto restart;
+	}
+	notify_reloading();
+	{
+		/* The new image sets up its own signal handling from a clean mask. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	execv(d->exe_path, d->argv);
+	log_warn("upgrade: execv %s; the running image carries on", d->exe_path);
+restart:
+	unsetenv(UPGRADE_ENV_FDS);
+	unsetenv(UPGRADE_ENV_STATE);
+	unsetenv("RAUDITD_UPGRADE_NICE");
+	(void)set_cloexec(afd, true);
+	(void)set_cloexec(rfd, true);
+	start_control(d);
+	start_monitor(d, nice);
+	if ((rc = writer_reattach(d->writer)) < 0)
+		fatalx(EXIT_RUNTIME, "upgrade: cannot restart the writer: %s", strerror(-rc));
+	notify_ready("running");
+resume_rx:
+	ev_io_start(d->loop, &d->rx_watcher);
+}
+
+static void
+upgrade_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	do_upgrade(w->data);
+}
+
+/*
+ * In a re-executed image: take over the audit socket, the ring and the
+ * kernel state to restore at stop. Returns false when this is a fresh start.
+ */
+static bool
+adopt_upgrade(struct daemon *d, int *audit_fd, int *ring_fdp, int *nice)
+{
+	const char *fds = getenv(UPGRADE_ENV_FDS), *state = getenv(UPGRADE_ENV_STATE);
+	const char *nice_s = getenv("RAUDITD_UPGRADE_NICE");
+	unsigned v[9];
+	long long start;
+	int excl, reg;
+
+	if (fds == NULL || state == NULL)
+		return false;
+	if (sscanf(fds, "audit=%d,ring=%d", audit_fd, ring_fdp) != 2 ||
+	    sscanf(state, "%u,%u,%u,%u,%u,%u,%d,%d,%u,%lld", &v[0], &v[1], &v[2], &v[3],
+	    &v[4], &v[5], &excl, &reg, &v[6], &start) != 10)
+		fatalx(EXIT_RUNTIME, "upgrade: malformed hand-over from the previous image: %s / %s",
+		    fds, state);
+	d->orig.enabled = v[0];
+	d->orig.failure = v[1];
+	d->orig.rate_limit = v[2];
+	d->orig.backlog_limit = v[3];
+	d->orig.backlog_wait_time = v[4];
+	d->changed_mask = v[5];
+	d->excluded_self = excl != 0;
+	d->registered = reg != 0;
+	d->reexecs = v[6];
+	d->start_time = (time_t)start;
+	*nice = nice_s ? atoi(nice_s) : getpriority(PRIO_PROCESS, 0);
+	/* Not for whatever this image might exec later. */
+	unsetenv(UPGRADE_ENV_FDS);
+	unsetenv(UPGRADE_ENV_STATE);
+	unsetenv("RAUDITD_UPGRADE_NICE");
+	(void)set_cloexec(*audit_fd, true);
+	(void)set_cloexec(*ring_fdp, true);
+	return true;
+}
+
 static void
 control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 {
@@ -568,6 +734,11 @@ control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 		break;
 	case CONTROL_REQ_STOP:
 		begin_stop(d, "rauditctl stop");
+		break;
+	case CONTROL_REQ_UPGRADE:
+		/* Not from inside this callback: the upgrade closes the socket. */
+		ev_timer_set(&d->upgrade_timer, 0.05, 0.);
+		ev_timer_start(d->loop, &d->upgrade_timer);
 		break;
 	default:
 		rep->type = CONTROL_REP_ERROR;
@@ -662,8 +833,8 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	snprintf(status, sizeof(status), "received %llu, written %llu, dropped %llu, gaps %llu, writer %s",
 	    (unsigned long long)stat_get(&d->rx_stats.received),
 	    (unsigned long long)stat_get(&d->w_stats.written),
-	    (unsigned long long)(stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
-	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE])),
+	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
+	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE]),
 	    (unsigned long long)(d->gaps.gaps),
 	    writer_state_name((enum writer_state)stat_get(&d->w_stats.state)));
 	notify_status(status);
@@ -718,14 +889,20 @@ static void
 daemon_text(struct daemon *d, char *buf, size_t len, const char *op)
 {
 	struct utsname u;
+	int n;
 
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "?");
-	snprintf(buf, len, "op=%s ver=%s format=%s kernel=%s auid=%u pid=%ld uid=%u ses=%u res=success",
+	n = snprintf(buf, len, "op=%s ver=%s format=%s kernel=%s auid=%u pid=%ld uid=%u ses=%u",
 	    op, PACKAGE_VERSION,
 	    d->cfg.log_format == CONFIG_FORMAT_ENRICHED ? "enriched" : "raw",
 	    u.release, read_proc_uint("/proc/self/loginuid"), (long)getpid(),
 	    (unsigned)getuid(), read_proc_uint("/proc/self/sessionid"));
+	if (n > 0 && (size_t)n < len && d->reexecs > 0)
+		n += snprintf(buf + n, len - (size_t)n, " reexec=%u carried_ring=%llu",
+		    d->reexecs, (unsigned long long)d->carried_ring);
+	if (n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " res=success");
 }
 
 static int parent_fd = -1;
@@ -857,6 +1034,35 @@ log_counters(struct daemon *d, const char *when)
 	    ring_high_water(d->ring), ring_capacity(d->ring));
 }
 
+static void
+start_control(struct daemon *d)
+{
+	const char *what;
+
+	d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
+	d->control = control_open(d->loop, d->cfg.run_dir, d->control_gid,
+	    d->control_gid_set, control_cb, d, &what);
+	if (d->control == NULL)
+		fatal(EXIT_RESOURCE, "control: %s/%s: %s", d->cfg.run_dir,
+		    CONTROL_SOCKET_NAME, what);
+}
+
+static void
+start_monitor(struct daemon *d, int nice)
+{
+	int rc;
+
+	monitor_free(d->monitor);
+	d->monitor = monitor_new(&d->rx_stats, d->cfg.monitor_interval_ms,
+	    d->test_input == NULL);
+	if (d->monitor == NULL)
+		fatal(EXIT_RESOURCE, "monitor");
+	monitor_set_tick(d->monitor, side_output, d);
+	monitor_set_nice(d->monitor, nice);
+	if ((rc = monitor_start(d->monitor)) < 0)
+		fatalx(EXIT_RESOURCE, "monitor: cannot start thread: %s", strerror(-rc));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -880,7 +1086,9 @@ main(int argc, char **argv)
 	bool check = false;
 	size_t rcv_got = 0, rcv_want = 0;
 	uint64_t left = 0;
-	int ch, rc, status = EXIT_OK, base_nice;
+	int ch, rc, status = EXIT_OK, base_nice = 0;
+	int adopt_audit_fd = -1, adopt_ring_fd = -1;
+	bool upgraded;
 
 	d->cfg_path = RAUDITD_CONF;
 	d->ready_fd = -1;
@@ -919,12 +1127,24 @@ main(int argc, char **argv)
 	}
 
 	log_init("rauditd", d->foreground, d->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (!d->foreground)
+	d->argv = argv;
+	{
+		/* The path we run from: after a package upgrade it names the new
+		 * binary, which is what a re-exec must run. */
+		ssize_t n = readlink("/proc/self/exe", d->exe_path, sizeof(d->exe_path) - 1);
+		d->exe_path[n > 0 ? n : 0] = '\0';
+		if (n > 10 && strcmp(d->exe_path + n - 10, " (deleted)") == 0)
+			d->exe_path[n - 10] = '\0';
+	}
+	upgraded = adopt_upgrade(d, &adopt_audit_fd, &adopt_ring_fd, &base_nice);
+	/* A re-executed image is the same process: no fork, no new checks. */
+	if (!d->foreground && !upgraded)
 		daemonize(d);
-	d->start_time = time(NULL);
+	if (!upgraded)
+		d->start_time = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (d->test_input == NULL)
+	if (d->test_input == NULL && !upgraded)
 		kernel_precheck(d);
 
 	/* Dependency order: spool, ring, receiver, kernel, writer, loop. */
@@ -935,7 +1155,8 @@ main(int argc, char **argv)
 	if (rc < 0)
 		fatalx(EXIT_SPOOL, "spool: %s: %s: %s", d->cfg.spool_dir, what, strerror(-rc));
 	if (d->cfg.log_group[0] != '\0') {
-		struct group *gr = getgrnam(d->cfg.log_group);
+		/* Startup, before any thread: getgrnam's static result is safe. */
+		struct group *gr = getgrnam(d->cfg.log_group); /* cppcheck-suppress getgrnamCalled */
 		if (gr == NULL)
 			fatalx(EXIT_CONFIG, "config: log_group \"%s\" does not exist", d->cfg.log_group);
 		if ((rc = spool_set_group(spool, gr->gr_gid)) < 0)
@@ -951,7 +1172,18 @@ main(int argc, char **argv)
 		    (unsigned long long)rec.last);
 	stat_set(&d->w_stats.torn_bytes, rec.torn_bytes);
 
-	d->ring = ring_new(d->cfg.ring_size, d->cfg.lock_ring);
+	if (upgraded) {
+		d->ring = ring_adopt(adopt_ring_fd, d->cfg.lock_ring);
+		if (d->ring == NULL)
+			fatal(EXIT_RESOURCE, "upgrade: adopting the ring of the previous image");
+		d->carried_ring = ring_carried(d->ring);
+		d->counting_carried = true;
+		if (ring_capacity(d->ring) != d->cfg.ring_size)
+			log_warnx("upgrade: ring_size changed; the adopted ring keeps %zu bytes "
+			    "until a restart", ring_capacity(d->ring));
+	} else {
+		d->ring = ring_new(d->cfg.ring_size, d->cfg.lock_ring);
+	}
 	if (d->ring == NULL)
 		fatal(EXIT_RESOURCE, "ring: allocating %llu bytes%s",
 		    (unsigned long long)d->cfg.ring_size, d->cfg.lock_ring ? " (locked)" : "");
@@ -968,8 +1200,14 @@ main(int argc, char **argv)
 	d->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOENV);
 	if (d->loop == NULL)
 		fatalx(EXIT_RESOURCE, "libev: cannot initialise the default loop");
+	ev_timer_init(&d->upgrade_timer, upgrade_timer_cb, 0.05, 0.);
+	d->upgrade_timer.data = d;
 
-	if (d->test_input != NULL) {
+	if (upgraded) {
+		/* The registered socket itself: same pid, same port. */
+		netlink_rx_attach(d->rx, adopt_audit_fd,
+		    d->test_input ? NETLINK_RX_FRAMED : NETLINK_RX_KERNEL);
+	} else if (d->test_input != NULL) {
 		int fd = open_test_input(d->test_input);
 		if (fd < 0)
 			fatalx(EXIT_KERNEL, "test input %s: %s", d->test_input, strerror(-fd));
@@ -984,34 +1222,36 @@ main(int argc, char **argv)
 			    "net.core.rmem_max)", rcv_got, rcv_want);
 	}
 
-	d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
-	d->control = control_open(d->loop, d->cfg.run_dir, d->control_gid,
-	    d->control_gid_set, control_cb, d, &what);
-	if (d->control == NULL)
-		fatal(EXIT_RESOURCE, "control: %s/%s: %s", d->cfg.run_dir,
-		    CONTROL_SOCKET_NAME, what);
+	start_control(d);
 
 	/*
 	 * Only the receive path (this thread) gets the boost: the writer and the
 	 * monitor set their nice value back when they start, so a flood cannot
-	 * starve the audited system through them.
+	 * starve the audited system through them. A re-executed image keeps the
+	 * boost it inherited.
 	 */
-	base_nice = getpriority(PRIO_PROCESS, 0);
-	if (d->cfg.priority_boost > 0 &&
-	    setpriority(PRIO_PROCESS, 0, base_nice - d->cfg.priority_boost) < 0)
-		log_warn("priority_boost %d", d->cfg.priority_boost);
+	if (!upgraded) {
+		base_nice = getpriority(PRIO_PROCESS, 0);
+		if (d->cfg.priority_boost > 0 &&
+		    setpriority(PRIO_PROCESS, 0, base_nice - d->cfg.priority_boost) < 0)
+			log_warn("priority_boost %d", d->cfg.priority_boost);
+	}
 
 	/*
 	 * What needed privilege is done (socket buffer, ring lock, priority).
 	 * Keep CAP_AUDIT_CONTROL for status polls, unregistering and removing
-	 * the exclude rule at stop, and CAP_CHOWN when a group gets files or
-	 * the control socket. Before any thread exists, so all inherit it.
+	 * the exclude rule at stop, CAP_CHOWN when a group gets files or the
+	 * control socket, and CAP_IPC_LOCK with lock_ring (a re-executed image
+	 * locks the adopted ring again). Before any thread exists, so all
+	 * inherit it.
 	 */
 	if (d->test_input == NULL) {
-		int keep[2], nkeep = 0;
+		int keep[3], nkeep = 0;
 		keep[nkeep++] = CAP_AUDIT_CONTROL;
 		if (d->cfg.control_group[0] || d->cfg.log_group[0])
 			keep[nkeep++] = CAP_CHOWN;
+		if (d->cfg.lock_ring)
+			keep[nkeep++] = CAP_IPC_LOCK;
 		if ((rc = priv_drop(keep, (size_t)nkeep)) < 0)
 			fatalx(EXIT_RESOURCE, "capabilities: dropping the unneeded ones: %s", strerror(-rc));
 	}
@@ -1023,17 +1263,10 @@ main(int argc, char **argv)
 		fatalx(EXIT_RESOURCE, "writer: cannot start thread: %s", strerror(-rc));
 
 	/* Registration comes after the writer runs: from now on records flow. */
-	if (d->test_input == NULL)
+	if (d->test_input == NULL && !upgraded)
 		kernel_setup(d);
 
-	d->monitor = monitor_new(&d->rx_stats, d->cfg.monitor_interval_ms,
-	    d->test_input == NULL);
-	if (d->monitor == NULL)
-		fatal(EXIT_RESOURCE, "monitor");
-	monitor_set_tick(d->monitor, side_output, d);
-	monitor_set_nice(d->monitor, base_nice);
-	if ((rc = monitor_start(d->monitor)) < 0)
-		fatalx(EXIT_RESOURCE, "monitor: cannot start thread: %s", strerror(-rc));
+	start_monitor(d, base_nice);
 
 	start_watchers(d);
 	log_info("started: spool %s (segment %llu), ring %llu bytes, pid %ld",
@@ -1068,8 +1301,8 @@ main(int argc, char **argv)
 	    read_proc_uint("/proc/self/loginuid"), (long)getpid(), (unsigned)getuid(),
 	    read_proc_uint("/proc/self/sessionid"),
 	    (unsigned long long)stat_get(&d->rx_stats.received),
-	    (unsigned long long)(stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
-	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE])),
+	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
+	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE]),
 	    (unsigned long long)d->gaps.gaps);
 	rc = writer_stop(d->writer, d->cfg.drain_timeout, text, &left);
 	{

@@ -153,6 +153,9 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	for (int i = 0; i < DROP_NREASONS; i++)
 		put(&o, "dropped_%s %llu\n", reason_names[i], (unsigned long long)sn.dropped[i]);
 	put(&o, "in_ring %llu\n", (unsigned long long)sn.in_ring);
+	put(&o, "reexecs %u\n", s->reexecs);
+	put(&o, "carried_ring %llu\n", (unsigned long long)s->carried_ring);
+	put(&o, "carried_socket %llu\n", (unsigned long long)s->carried_socket);
 	put(&o, "loss_pending %llu\n", (unsigned long long)s->pending_loss);
 	put(&o, "loss_records %llu\n", (unsigned long long)sn.markers);
 	put(&o, "rejected_spoofed %llu\n", (unsigned long long)stat_get(&s->rx->rejected_spoofed));
@@ -195,6 +198,10 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "spool_segments %llu\n", (unsigned long long)stat_get(&ws->spool_segments));
 	put(&o, "spool_rotations %llu\n", (unsigned long long)stat_get(&ws->rotations));
 	put(&o, "spool_segments_deleted %llu\n", (unsigned long long)stat_get(&ws->segments_deleted));
+	put(&o, "spool_unshipped_deleted %llu\n", (unsigned long long)stat_get(&ws->unshipped_deleted));
+	put(&o, "spool_unshipped_bytes_deleted %llu\n",
+	    (unsigned long long)stat_get(&ws->unshipped_bytes_deleted));
+	put(&o, "spool_segments_held %llu\n", (unsigned long long)stat_get(&ws->retention_held));
 	put(&o, "spool_torn_bytes %llu\n", (unsigned long long)stat_get(&ws->torn_bytes));
 	if (s->control != NULL) {
 		uint64_t served, refused, dropped;
@@ -273,6 +280,9 @@ report_prometheus(const struct report_src *s, char *buf, size_t cap)
 	    (unsigned long long)stat_get(&ws->spool_bytes));
 	metric(&o, "spool_segments", "gauge", "Segments in the spool.",
 	    (unsigned long long)stat_get(&ws->spool_segments));
+	metric(&o, "spool_unshipped_deleted_segments_total", "counter",
+	    "Segments max_spool_size deleted before rauditd-ship had shipped them.",
+	    (unsigned long long)stat_get(&ws->unshipped_deleted));
 	if (s->monitor != NULL) {
 		struct monitor_status m;
 		monitor_read(s->monitor, &m);

@@ -4,7 +4,8 @@
  *
  * Reads snapshots only (relaxed counters, the writer's and the monitor's
  * sequence counts), so it may run on the main thread at any time. The
- * accounting identity received = written + dropped + in_ring holds in every
+ * accounting identity received + carried_ring = written + dropped + in_ring
+ * (carried_ring: records an in-place upgrade found in the ring) holds in every
  * report: the writer's half is read under its sequence count and the
  * receive path's half belongs to the calling (main) thread.
  */
@@ -34,6 +35,9 @@ struct report_src {
 	time_t				 start_time;
 	const char			*state;		/* "running", "stopping" */
 	uint64_t			 pending_loss;	/* lost, no marker yet */
+	unsigned			 reexecs;	/* in-place upgrades so far */
+	uint64_t			 carried_ring;	/* in the ring adopted at the last one */
+	uint64_t			 carried_socket; /* in the socket across it */
 };
 
 /* "name value\n" lines into buf; returns the length (truncated at cap). */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ring.h"
 
@@ -23,25 +25,48 @@ struct ring_hdr {
 	uint32_t	tag;
 };
 
-struct ring {
-	/* Read-mostly, set by ring_new(). */
-	unsigned char	*buf;
-	size_t		 cap;
-	size_t		 mask;
-	bool		 locked;
+/*
+ * The ring's memory is a memfd: one header page, then the data. Everything
+ * another process needs to adopt the ring (indices, counts) is in the
+ * header; what only this process needs (caches, the reservation, the sleep
+ * flag) is in struct ring.
+ */
+#define RING_MAGIC	0x474e495244554152ULL	/* "RAUDRING", little-endian */
+#define RING_VERSION	1
+#define RING_HDR_SIZE	4096
+
+struct ring_shared {
+	uint64_t	 magic;
+	uint32_t	 version;
+	uint32_t	 hdr_size;
+	uint64_t	 capacity;
 
 	/* Producer side. */
 	alignas(RING_CACHELINE) _Atomic uint64_t head;
-	uint64_t	 tail_cache;	/* producer's last view of tail */
-	uint64_t	 res_pos;	/* reserved record's header position */
-	uint64_t	 res_pad;	/* pad bytes before it (0 = none) */
-	size_t		 res_len;
 	_Atomic uint64_t records_in;
-	_Atomic size_t	 high_water;
+	_Atomic uint64_t high_water;
 
 	/* Consumer side. */
 	alignas(RING_CACHELINE) _Atomic uint64_t tail;
 	_Atomic uint64_t records_out;
+};
+
+struct ring {
+	/* Read-mostly, set by ring_new() or ring_adopt(). */
+	struct ring_shared *sh;
+	unsigned char	*buf;
+	size_t		 cap;
+	size_t		 mask;
+	size_t		 map_len;
+	int		 fd;
+	bool		 locked;
+	uint64_t	 carried;	/* records found in an adopted ring */
+
+	/* Producer side, this process only. */
+	alignas(RING_CACHELINE) uint64_t tail_cache;
+	uint64_t	 res_pos;	/* reserved record's header position */
+	uint64_t	 res_pad;	/* pad bytes before it (0 = none) */
+	size_t		 res_len;
 
 	/* Shared flag, its own line: 1 while the consumer is going to sleep. */
 	alignas(RING_CACHELINE) _Atomic int waiting;
@@ -53,49 +78,141 @@ rec_size(size_t len)
 	return RING_RECORD_OVERHEAD + ((len + 7) & ~(size_t)7);
 }
 
-struct ring *
-ring_new(size_t capacity, bool lock)
+static struct ring *
+ring_alloc(void)
 {
 	struct ring *r;
 	void *p;
 
-	if (capacity < 4096 || (capacity & (capacity - 1)) != 0) {
-		errno = EINVAL;
-		return NULL;
-	}
 	if (posix_memalign(&p, RING_CACHELINE, sizeof(*r)) != 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	r = p;
 	memset(r, 0, sizeof(*r));
-	r->buf = mmap(NULL, capacity, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (r->buf == MAP_FAILED) {
-		int e = errno;
-		free(r);
-		errno = e;
-		return NULL;
-	}
-	if (lock) {
-		if (mlock(r->buf, capacity) < 0) {
-			int e = errno;
-			munmap(r->buf, capacity);
-			free(r);
-			errno = e;
-			return NULL;
-		}
-		r->locked = true;
-	}
-	r->cap = capacity;
-	r->mask = capacity - 1;
-	atomic_init(&r->head, 0);
-	atomic_init(&r->tail, 0);
-	atomic_init(&r->records_in, 0);
-	atomic_init(&r->records_out, 0);
-	atomic_init(&r->high_water, 0);
+	r->fd = -1;
 	atomic_init(&r->waiting, 0);
 	return r;
+}
+
+/* Map fd (header + capacity bytes) and lock it if asked. */
+static int
+ring_map(struct ring *r, int fd, size_t capacity, bool lock)
+{
+	void *m;
+
+	r->map_len = RING_HDR_SIZE + capacity;
+	m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	if (lock && mlock(m, r->map_len) < 0) {
+		int e = errno;
+		munmap(m, r->map_len);
+		return -e;
+	}
+	r->locked = lock;
+	r->sh = m;
+	r->buf = (unsigned char *)m + RING_HDR_SIZE;
+	r->cap = capacity;
+	r->mask = capacity - 1;
+	r->fd = fd;
+	return 0;
+}
+
+struct ring *
+ring_new(size_t capacity, bool lock)
+{
+	struct ring *r;
+	int fd, rc;
+
+	if (capacity < 4096 || (capacity & (capacity - 1)) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((r = ring_alloc()) == NULL)
+		return NULL;
+	fd = memfd_create("rauditd-ring", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)(RING_HDR_SIZE + capacity)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if ((rc = ring_map(r, fd, capacity, lock)) < 0)
+		goto fail;
+	r->sh->magic = RING_MAGIC;
+	r->sh->version = RING_VERSION;
+	r->sh->hdr_size = RING_HDR_SIZE;
+	r->sh->capacity = capacity;
+	atomic_init(&r->sh->head, 0);
+	atomic_init(&r->sh->tail, 0);
+	atomic_init(&r->sh->records_in, 0);
+	atomic_init(&r->sh->records_out, 0);
+	atomic_init(&r->sh->high_water, 0);
+	return r;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(r);
+	errno = -rc;
+	return NULL;
+}
+
+struct ring *
+ring_adopt(int fd, bool lock)
+{
+	struct ring_shared hdr;
+	struct ring *r;
+	struct stat st;
+	uint64_t head, tail;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	if (pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Only a ring of ours, of this layout and of a sane size. */
+	if (hdr.magic != RING_MAGIC || hdr.version != RING_VERSION ||
+	    hdr.hdr_size != RING_HDR_SIZE || hdr.capacity < 4096 ||
+	    (hdr.capacity & (hdr.capacity - 1)) != 0 ||
+	    (uint64_t)st.st_size != RING_HDR_SIZE + hdr.capacity) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((r = ring_alloc()) == NULL)
+		return NULL;
+	if ((rc = ring_map(r, fd, (size_t)hdr.capacity, lock)) < 0) {
+		free(r);
+		errno = -rc;
+		return NULL;
+	}
+	head = atomic_load(&r->sh->head);
+	tail = atomic_load(&r->sh->tail);
+	if (head - tail > r->cap || atomic_load(&r->sh->records_in) < atomic_load(&r->sh->records_out)) {
+		munmap(r->sh, r->map_len);
+		free(r);
+		errno = EUCLEAN;
+		return NULL;
+	}
+	/*
+	 * A reservation the old producer never committed is simply not there:
+	 * head is only moved by a commit. Carry on from the indices as found.
+	 */
+	r->tail_cache = tail;
+	r->carried = atomic_load(&r->sh->records_in) - atomic_load(&r->sh->records_out);
+	return r;
+}
+
+int
+ring_fd(const struct ring *r)
+{
+	return r->fd;
+}
+
+uint64_t
+ring_carried(const struct ring *r)
+{
+	return r->carried;
 }
 
 void
@@ -104,8 +221,10 @@ ring_free(struct ring *r)
 	if (r == NULL)
 		return;
 	if (r->locked)
-		munlock(r->buf, r->cap);
-	munmap(r->buf, r->cap);
+		munlock(r->sh, r->map_len);
+	munmap(r->sh, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r);
 }
 
@@ -126,7 +245,7 @@ void *
 ring_reserve(struct ring *r, size_t len)
 {
 	/* relaxed: head is written only by this thread. */
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&r->sh->head, memory_order_relaxed);
 	size_t need, off, contig;
 	uint64_t pad;
 
@@ -140,7 +259,7 @@ ring_reserve(struct ring *r, size_t len)
 	if (head + pad + need - r->tail_cache > r->cap) {
 		/* acquire: pairs with the release in ring_release(), so the
 		 * consumer is done reading the bytes we are about to reuse. */
-		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+		r->tail_cache = atomic_load_explicit(&r->sh->tail, memory_order_acquire);
 		if (head + pad + need - r->tail_cache > r->cap)
 			return NULL;
 	}
@@ -169,10 +288,10 @@ ring_commit(struct ring *r, size_t len, uint32_t tag)
 	head = r->res_pos + rec_size(len);
 	r->res_pad = 0;
 	r->res_len = 0;
-	atomic_fetch_add_explicit(&r->records_in, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->sh->records_in, 1, memory_order_relaxed);
 	/* release: publishes the header and payload; pairs with the acquire
 	 * in ring_next(). */
-	atomic_store_explicit(&r->head, head, memory_order_release);
+	atomic_store_explicit(&r->sh->head, head, memory_order_release);
 }
 
 bool
@@ -194,14 +313,14 @@ ring_note_high_water(struct ring *r)
 {
 	size_t used = ring_used(r);
 
-	if (used > atomic_load_explicit(&r->high_water, memory_order_relaxed))
-		atomic_store_explicit(&r->high_water, used, memory_order_relaxed);
+	if (used > atomic_load_explicit(&r->sh->high_water, memory_order_relaxed))
+		atomic_store_explicit(&r->sh->high_water, used, memory_order_relaxed);
 }
 
 void
 ring_iter_begin(struct ring *r, struct ring_iter *it)
 {
-	it->pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	it->pos = atomic_load_explicit(&r->sh->tail, memory_order_relaxed);
 	it->head = it->pos;
 	it->count = 0;
 }
@@ -214,7 +333,7 @@ ring_next(struct ring *r, struct ring_iter *it, struct ring_rec *out)
 	for (;;) {
 		if (it->pos == it->head) {
 			/* acquire: pairs with the release in ring_commit(). */
-			it->head = atomic_load_explicit(&r->head, memory_order_acquire);
+			it->head = atomic_load_explicit(&r->sh->head, memory_order_acquire);
 			if (it->pos == it->head)
 				return false;
 		}
@@ -235,10 +354,10 @@ ring_next(struct ring *r, struct ring_iter *it, struct ring_rec *out)
 void
 ring_release(struct ring *r, const struct ring_iter *it)
 {
-	atomic_fetch_add_explicit(&r->records_out, it->count, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->sh->records_out, it->count, memory_order_relaxed);
 	/* release: we are done with the bytes; pairs with the acquire in
 	 * ring_reserve(). */
-	atomic_store_explicit(&r->tail, it->pos, memory_order_release);
+	atomic_store_explicit(&r->sh->tail, it->pos, memory_order_release);
 }
 
 bool
@@ -249,8 +368,8 @@ ring_prepare_wait(struct ring *r)
 	atomic_store_explicit(&r->waiting, 1, memory_order_relaxed);
 	/* seq_cst fence: pairs with the one in ring_wake_needed(). */
 	atomic_thread_fence(memory_order_seq_cst);
-	head = atomic_load_explicit(&r->head, memory_order_acquire);
-	tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	head = atomic_load_explicit(&r->sh->head, memory_order_acquire);
+	tail = atomic_load_explicit(&r->sh->tail, memory_order_relaxed);
 	if (head != tail) {
 		atomic_store_explicit(&r->waiting, 0, memory_order_relaxed);
 		return false;
@@ -269,8 +388,8 @@ ring_used(const struct ring *r)
 {
 	/* Load tail first: head only grows, so the difference never goes
 	 * negative even when both move between the loads. */
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&r->sh->tail, memory_order_acquire);
+	uint64_t head = atomic_load_explicit(&r->sh->head, memory_order_acquire);
 
 	return (size_t)(head - tail);
 }
@@ -278,17 +397,17 @@ ring_used(const struct ring *r)
 size_t
 ring_high_water(const struct ring *r)
 {
-	return atomic_load_explicit(&r->high_water, memory_order_relaxed);
+	return atomic_load_explicit(&r->sh->high_water, memory_order_relaxed);
 }
 
 uint64_t
 ring_records_in(const struct ring *r)
 {
-	return atomic_load_explicit(&r->records_in, memory_order_relaxed);
+	return atomic_load_explicit(&r->sh->records_in, memory_order_relaxed);
 }
 
 uint64_t
 ring_records_out(const struct ring *r)
 {
-	return atomic_load_explicit(&r->records_out, memory_order_relaxed);
+	return atomic_load_explicit(&r->sh->records_out, memory_order_relaxed);
 }

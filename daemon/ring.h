@@ -7,7 +7,7 @@
  * allocated once by ring_new() and never resized. Indices run free (64-bit,
  * never wrap in practice) and are compared only by difference.
  *
- * Ownership:
+ * Ownership (head, tail and the counts live in the memfd's header page):
  *   head, records_in, high_water, reservation  written by the producer only
  *   tail, records_out                          written by the consumer only
  *   waiting                                    set by the consumer, cleared
@@ -43,6 +43,21 @@ struct ring;
  * Call before any thread uses it.
  */
 struct ring *ring_new(size_t capacity, bool lock);
+
+/*
+ * The ring lives in a memfd (header page with the indices, then the data),
+ * so another process can adopt it: ring_fd() is the descriptor to hand over
+ * (close-on-exec is set; clear it to pass it across execve). ring_adopt()
+ * maps a ring handed over that way, checks its magic, version and indices,
+ * and continues from them: committed records are there, a reservation the
+ * old producer never committed is not. NULL with errno set (EINVAL: not a
+ * ring of ours; EUCLEAN: inconsistent indices). The ring owns fd after.
+ */
+int ring_fd(const struct ring *r);
+struct ring *ring_adopt(int fd, bool lock);
+
+/* Records that were in the ring when it was adopted (0 for a new one). */
+uint64_t ring_carried(const struct ring *r);
 
 /* Release the ring. Only when neither thread uses it any more. */
 void ring_free(struct ring *r);

@@ -51,6 +51,8 @@ struct writer {
 	_Atomic bool		 resume_req;
 	_Atomic bool		 reconf_req;
 	_Atomic bool		 finished;
+	_Atomic bool		 detach;	/* pause at a batch boundary (re-exec) */
+	bool			 resuming;	/* thread restarted after a detach */
 	pthread_mutex_t		 mu;		/* guards pending and end_text */
 	struct writer_settings	 pending;
 	char			 end_text[1024];
@@ -68,6 +70,7 @@ struct writer {
 	uint64_t		 next_retry_ns;
 	enum writer_state	 state;
 	const char		*rotate_reason;
+	int			 cursor_err;	/* last error reading ship_cursor, logged once */
 	bool			 nice_set;
 	int			 nice;
 };
@@ -115,6 +118,10 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 	ws->log_format = c->log_format;
 	ws->batch_size = c->batch_size;
 	ws->retry_interval_ms = c->retry_interval_ms;
+	if (c->ship_target[0] != '\0')
+		config_ship_cursor(c, ws->ship_cursor, sizeof(ws->ship_cursor));
+	else
+		ws->ship_cursor[0] = '\0';
 }
 
 struct writer *
@@ -440,12 +447,59 @@ append(struct writer *w, size_t batch_len)
 	return 0;
 }
 
+/* max_spool_size deleted a segment rauditd-ship had not finished. */
+static void
+retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
+{
+	struct writer *w = arg;
+	char text[256];
+
+	stat_add(&w->st->unshipped_deleted, 1);
+	stat_add(&w->st->unshipped_bytes_deleted, bytes);
+	snprintf(text, sizeof(text),
+	    "op=retention-unshipped segment=%llu bytes=%llu reason=max_spool_size res=failed",
+	    (unsigned long long)segment, (unsigned long long)bytes);
+	add_daemon_record(w, AUDIT_DAEMON_ERR, text);
+	log_warnx("writer: max_spool_size forced the deletion of segment %llu (%llu bytes) "
+	    "before rauditd-ship had shipped it", (unsigned long long)segment,
+	    (unsigned long long)bytes);
+}
+
+/*
+ * Where rauditd-ship is: no cursor yet, or one that cannot be read, means
+ * nothing is shipped, so retention keeps everything the size limit allows.
+ */
+static const struct spool_pos *
+shipped_position(struct writer *w, struct spool_pos *pos)
+{
+	int rc;
+
+	if (w->ws.ship_cursor[0] == '\0')
+		return NULL;
+	rc = spool_cursor_read(w->ws.ship_cursor, pos);
+	if (rc < 0) {
+		if (rc != -ENOENT && rc != w->cursor_err)
+			log_warnx("writer: reading rauditd-ship's cursor %s: %s; keeping every "
+			    "segment the size limit allows", w->ws.ship_cursor,
+			    rc == -EINVAL ? "not a cursor file" : strerror(-rc));
+		w->cursor_err = rc;
+		pos->segment = pos->offset = 0;
+	} else if (w->cursor_err != 0) {
+		log_info("writer: rauditd-ship's cursor %s is readable again", w->ws.ship_cursor);
+		w->cursor_err = 0;
+	}
+	return pos;
+}
+
 static void
 run_retention(struct writer *w)
 {
-	uint64_t freed = 0;
-	int n = spool_retention(w->spool, w->ws.num_segments, w->ws.max_spool_size, &freed);
+	struct spool_pos pos;
+	uint64_t freed = 0, held = 0;
+	int n = spool_retention_shipped(w->spool, w->ws.num_segments, w->ws.max_spool_size,
+	    shipped_position(w, &pos), &freed, &held, retention_unshipped, w);
 
+	stat_set(&w->st->retention_held, held);
 	if (n > 0) {
 		stat_add(&w->st->segments_deleted, (uint64_t)n);
 		stat_add(&w->st->bytes_deleted, freed);
@@ -544,6 +598,7 @@ take_requests(struct writer *w)
 		w->ws.max_spool_size = w->pending.max_spool_size;
 		w->ws.log_format = w->pending.log_format;
 		w->ws.retry_interval_ms = w->pending.retry_interval_ms;
+		memcpy(w->ws.ship_cursor, w->pending.ship_cursor, sizeof(w->ws.ship_cursor));
 		/* batch_size sizes a buffer: it needs a restart. */
 		pthread_mutex_unlock(&w->mu);
 		run_retention(w);
@@ -597,15 +652,20 @@ writer_main(void *arg)
 	if (w->nice_set)
 		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), w->nice);
 	update_spool_stats(w);
-	add_segment_marker(w);
-	add_daemon_record(w, AUDIT_DAEMON_START, w->start_text);
-	run_retention(w);
+	if (!w->resuming) {
+		add_segment_marker(w);
+		add_daemon_record(w, AUDIT_DAEMON_START, w->start_text);
+		run_retention(w);
+	}
 
 	for (;;) {
 		bool stopping = atomic_load(&w->stop);
 		uint64_t now;
 		int64_t n;
 
+		/* Between batches: nothing half-written, nothing unreleased. */
+		if (atomic_load(&w->detach))
+			goto detached;
 		take_requests(w);
 		now = mono_ns();
 		if (w->state != WRITER_OK && now < w->next_retry_ns) {
@@ -652,6 +712,45 @@ writer_main(void *arg)
 	if (w->notify)
 		w->notify(w->notify_arg);
 	return NULL;
+
+detached:
+	/* Daemon records still waiting (a segment marker) and a sync, so the
+	 * next image finds the spool as durable as a stop would leave it. */
+	if (w->state == WRITER_OK && append(w, 0) == 0)
+		do_sync(w, false);
+	atomic_store(&w->finished, true);
+	return NULL;
+}
+
+int
+writer_detach(struct writer *w, unsigned timeout_ms)
+{
+	struct timespec ts;
+
+	if (!w->started)
+		return 0;
+	atomic_store(&w->detach, true);
+	kick(w);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0)
+		return -ETIMEDOUT;
+	w->started = false;
+	return 0;
+}
+
+int
+writer_reattach(struct writer *w)
+{
+	atomic_store(&w->detach, false);
+	atomic_store(&w->finished, false);
+	w->resuming = true;
+	return writer_start(w, w->start_text);
 }
 
 int
@@ -660,7 +759,8 @@ writer_start(struct writer *w, const char *start_text)
 	sigset_t all, old;
 	int rc;
 
-	snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
+	if (start_text != w->start_text)
+		snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
 	/* The thread inherits the mask: all signals stay with the main loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -41,6 +41,7 @@ struct writer_settings {
 	enum config_format	log_format;
 	uint32_t		batch_size;
 	uint32_t		retry_interval_ms;
+	char			ship_cursor[PATH_MAX];	/* rauditd-ship's, "" = none */
 };
 
 void writer_settings_from_config(struct writer_settings *ws, const struct config *c);
@@ -86,6 +87,16 @@ void writer_reconfigure(struct writer *w, const struct writer_settings *ws);
  */
 int writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
     uint64_t *left);
+
+/*
+ * Re-exec: pause the thread at a batch boundary (everything it took from
+ * the ring is written and released, the segment synced; no DAEMON_END) and
+ * join it, waiting at most timeout_ms. -ETIMEDOUT if a write does not
+ * return (a hung disk): then do not exec, a write would be cut in half.
+ * writer_reattach() restarts the thread after a re-exec that failed.
+ */
+int writer_detach(struct writer *w, unsigned timeout_ms);
+int writer_reattach(struct writer *w);
 
 /* Free after a successful writer_stop(). */
 void writer_free(struct writer *w);

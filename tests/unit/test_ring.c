@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1051,6 +1052,83 @@ test_wakeup_litmus(void **state)
 	free(l);
 }
 
+/*
+ * Adoption through the memfd, as a re-executed daemon does it: committed
+ * records are there in order and can be consumed, a reservation that was
+ * never committed is not, and the new producer continues where the old one
+ * stopped. A descriptor that is not a ring of ours is refused.
+ */
+static void
+test_adopt(void **state)
+{
+	struct ring *a = ring_new(64 * 1024, false), *b;
+	struct ring_iter it;
+	struct ring_rec rec;
+	char text[32];
+	void *p;
+	int fd, bad;
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(ring_carried(a), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "record %d", i);
+		p = ring_reserve(a, strlen(text));
+		assert_non_null(p);
+		memcpy(p, text, strlen(text));
+		ring_commit(a, strlen(text), 1300 + (uint32_t)i);
+	}
+	/* Consume the first two, as the old writer would have. */
+	ring_iter_begin(a, &it);
+	assert_true(ring_next(a, &it, &rec));
+	assert_true(ring_next(a, &it, &rec));
+	ring_release(a, &it);
+	/* The old producer dies in the middle of a record. */
+	p = ring_reserve(a, 6);
+	assert_non_null(p);
+	memcpy(p, "broken", 6);
+
+	fd = dup(ring_fd(a));
+	assert_true(fd >= 0);
+	b = ring_adopt(fd, false);
+	assert_non_null(b);
+	assert_int_equal(ring_carried(b), 3);
+	assert_int_equal(ring_capacity(b), 64 * 1024);
+	assert_int_equal(ring_records_in(b), 5);
+	assert_int_equal(ring_records_out(b), 2);
+	ring_iter_begin(b, &it);
+	for (int i = 2; i < 5; i++) {
+		snprintf(text, sizeof(text), "record %d", i);
+		assert_true(ring_next(b, &it, &rec));
+		assert_int_equal(rec.len, strlen(text));
+		assert_memory_equal(rec.data, text, rec.len);
+		assert_int_equal(rec.tag, 1300 + (uint32_t)i);
+	}
+	assert_false(ring_next(b, &it, &rec));
+	ring_release(b, &it);
+	/* The new producer appends after the old one's last commit. */
+	p = ring_reserve(b, 3);
+	assert_non_null(p);
+	memcpy(p, "new", 3);
+	ring_commit(b, 3, 7);
+	ring_iter_begin(b, &it);
+	assert_true(ring_next(b, &it, &rec));
+	assert_int_equal(rec.len, 3);
+	assert_memory_equal(rec.data, "new", 3);
+	assert_int_equal(ring_used(b), ring_used(a));
+	ring_free(b);
+	ring_free(a);
+
+	/* Not a ring: wrong size and no magic. */
+	bad = memfd_create("not-a-ring", MFD_CLOEXEC);
+	assert_true(bad >= 0);
+	assert_int_equal(ftruncate(bad, 4096 + 65536), 0);
+	errno = 0;
+	assert_null(ring_adopt(bad, false));
+	assert_int_equal(errno, EINVAL);
+	close(bad);
+}
+
 int
 main(void)
 {
@@ -1070,6 +1148,7 @@ main(void)
 		cmocka_unit_test(test_random_large),
 		cmocka_unit_test(test_wakeup_litmus),
 		cmocka_unit_test(test_two_thread_stress),
+		cmocka_unit_test(test_adopt),
 	};
 
 	pool_init();
