@@ -158,6 +158,15 @@ netlink_rx_fd(const struct netlink_rx *rx)
 	return rx->fd;
 }
 
+int
+netlink_rx_detach(struct netlink_rx *rx)
+{
+	int fd = rx->fd;
+
+	rx->fd = -1;
+	return fd;
+}
+
 void
 netlink_rx_close(struct netlink_rx *rx)
 {

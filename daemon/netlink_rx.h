@@ -68,6 +68,9 @@ int netlink_rx_attach(struct netlink_rx *rx, int fd, enum netlink_rx_input input
 
 int netlink_rx_fd(const struct netlink_rx *rx);
 
+/* Give up the descriptor without closing it (the caller owns it now). */
+int netlink_rx_detach(struct netlink_rx *rx);
+
 /*
  * Register this process as the audit daemon (AUDIT_SET pid on the record
  * socket, which makes it the one kauditd sends to). Records that arrive

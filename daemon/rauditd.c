@@ -200,6 +200,47 @@ restore_kernel_settings(struct daemon *d, int kfd)
 }
 
 /*
+ * What an instance leaves in its ring's header for the next one (a restart
+ * through the service manager's fd store, after a stop or a crash): the
+ * kernel state to restore at the final stop, and its own pid and rule.
+ */
+#define KERNEL_NOTE_MAGIC	0x4b4e4f54u	/* "TONK" */
+struct kernel_note {
+	uint32_t	magic;
+	uint32_t	owner_pid;
+	uint32_t	enabled, failure, rate_limit, backlog_limit, backlog_wait_time;
+	uint32_t	changed_mask;
+	uint32_t	excluded_self;
+};
+
+static void
+save_kernel_note(struct daemon *d)
+{
+	struct kernel_note n = {
+		KERNEL_NOTE_MAGIC, (uint32_t)getpid(), d->orig.enabled, d->orig.failure,
+		d->orig.rate_limit, d->orig.backlog_limit, d->orig.backlog_wait_time,
+		d->changed_mask, d->excluded_self ? 1u : 0u,
+	};
+
+	(void)ring_set_note(d->ring, &n, sizeof(n));
+}
+
+/* true when the adopted ring says how the kernel was before us. */
+static bool
+load_kernel_note(struct daemon *d, struct kernel_note *n)
+{
+	if (ring_get_note(d->ring, n, sizeof(*n)) != sizeof(*n) || n->magic != KERNEL_NOTE_MAGIC)
+		return false;
+	d->orig.enabled = n->enabled;
+	d->orig.failure = n->failure;
+	d->orig.rate_limit = n->rate_limit;
+	d->orig.backlog_limit = n->backlog_limit;
+	d->orig.backlog_wait_time = n->backlog_wait_time;
+	d->changed_mask = n->changed_mask;
+	return true;
+}
+
+/*
  * Before anything is created (spool segment, rules): can we be the audit
  * daemon at all? Reads the kernel state we will restore at stop.
  */
@@ -242,8 +283,28 @@ kernel_undo(struct daemon *d)
 	kaudit_close(kfd);
 }
 
+/*
+ * DESIGN: restart through the fd store. A killed or stopped instance left
+ * its audit socket and its ring with the service manager. The socket that
+ * outlived its process keeps receiving (kauditd still sends to its port),
+ * but the kernel keeps listing the dead pid: we can neither register while
+ * that socket lives (the kernel probes the old port, which answers, and
+ * refuses us with EEXIST) nor unregister the dead pid (EACCES). So:
+ *   1. settings and rules first (our own control socket; nothing waits);
+ *   2. the new record socket is already open (big buffer, not registered);
+ *   3. ask the manager to close its copy of the old socket (FDSTOREREMOVE),
+ *      drain the old socket into the ring until it is empty, close ours;
+ *   4. register the new socket at once, retrying while the manager has not
+ *      yet closed its copy (the kernel's probe of the old port then fails
+ *      and the stale registration is dropped).
+ * Records kauditd delivers to the old socket between the last drain and the
+ * manager's close, and those it tries to send before the registration (it
+ * prints and drops them unless the host booted with audit=1, which keeps a
+ * hold queue), are lost; the serial-gap counter sees them. The window is
+ * the manager's reaction time to one notify message plus one request.
+ */
 static void
-kernel_setup(struct daemon *d)
+kernel_setup(struct daemon *d, int old_fd, const struct kernel_note *note)
 {
 	char comm[64];
 	int kfd, rc;
@@ -260,6 +321,9 @@ kernel_setup(struct daemon *d)
 		fatalx(EXIT_KERNEL, "kernel: applying audit settings: %s", strerror(-rc));
 	}
 
+	/* The previous instance's exclude rule names a pid that is gone. */
+	if (note != NULL && note->excluded_self && (pid_t)note->owner_pid != getpid())
+		(void)kaudit_exclude_pid(kfd, (pid_t)note->owner_pid, false);
 	if (d->cfg.exclude_self) {
 		rc = kaudit_exclude_pid(kfd, getpid(), true);
 		if (rc < 0 && rc != -EEXIST)
@@ -270,7 +334,29 @@ kernel_setup(struct daemon *d)
 	}
 	kaudit_close(kfd);
 
-	rc = netlink_rx_register(d->rx, KAUDIT_TIMEOUT_MS);
+	if (old_fd >= 0) {
+		int newfd = netlink_rx_detach(d->rx);
+		uint64_t before = stat_get(&d->rx_stats.received);
+		bool empty = false;
+
+		notify_fdstore_remove("audit");
+		netlink_rx_attach(d->rx, old_fd, NETLINK_RX_KERNEL);
+		for (int i = 0; i < 100000 && !empty; i++)
+			netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
+		d->carried_socket = stat_get(&d->rx_stats.received) - before;
+		netlink_rx_attach(d->rx, newfd, NETLINK_RX_KERNEL);	/* closes ours */
+		for (int tries = 0; tries < 500; tries++) {
+			struct timespec pause = { 0, 2000000 };
+			rc = netlink_rx_register(d->rx, KAUDIT_TIMEOUT_MS);
+			if (rc != -EEXIST)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		log_info("restart: %llu record(s) carried over in the socket, %llu in the ring",
+		    (unsigned long long)d->carried_socket, (unsigned long long)d->carried_ring);
+	} else {
+		rc = netlink_rx_register(d->rx, KAUDIT_TIMEOUT_MS);
+	}
 	if (rc == 0) {
 		d->registered = true;
 		return;
@@ -1087,8 +1173,9 @@ main(int argc, char **argv)
 	size_t rcv_got = 0, rcv_want = 0;
 	uint64_t left = 0;
 	int ch, rc, status = EXIT_OK, base_nice = 0;
-	int adopt_audit_fd = -1, adopt_ring_fd = -1;
-	bool upgraded;
+	int adopt_audit_fd = -1, adopt_ring_fd = -1, stored_audit_fd = -1;
+	struct kernel_note note;
+	bool upgraded, have_note = false;
 
 	d->cfg_path = RAUDITD_CONF;
 	d->ready_fd = -1;
@@ -1172,7 +1259,27 @@ main(int argc, char **argv)
 		    (unsigned long long)rec.last);
 	stat_set(&d->w_stats.torn_bytes, rec.torn_bytes);
 
-	if (upgraded) {
+	if (!upgraded && d->test_input == NULL) {
+		static const char *const names[] = { "audit", "ring" };
+		int fds[2];
+
+		notify_listen_fds(names, fds, 2);
+		stored_audit_fd = fds[0];
+		if (fds[1] >= 0) {
+			d->ring = ring_adopt(fds[1], d->cfg.lock_ring);
+			if (d->ring == NULL) {
+				log_warn("restart: the stored ring cannot be adopted; starting a new one");
+				close(fds[1]);
+			} else {
+				if (load_kernel_note(d, &note))
+					have_note = true;
+				d->carried_ring = ring_carried(d->ring);
+			}
+		}
+	}
+	if (d->ring != NULL) {
+		/* adopted from the fd store above */
+	} else if (upgraded) {
 		d->ring = ring_adopt(adopt_ring_fd, d->cfg.lock_ring);
 		if (d->ring == NULL)
 			fatal(EXIT_RESOURCE, "upgrade: adopting the ring of the previous image");
@@ -1263,8 +1370,14 @@ main(int argc, char **argv)
 		fatalx(EXIT_RESOURCE, "writer: cannot start thread: %s", strerror(-rc));
 
 	/* Registration comes after the writer runs: from now on records flow. */
-	if (d->test_input == NULL && !upgraded)
-		kernel_setup(d);
+	if (d->test_input == NULL && !upgraded) {
+		kernel_setup(d, stored_audit_fd, have_note ? &note : NULL);
+		save_kernel_note(d);
+		/* The manager keeps these across a crash: see kernel_setup. */
+		if (notify_fdstore(netlink_rx_fd(d->rx), "audit") == 0 &&
+		    notify_fdstore(ring_fd(d->ring), "ring") == 0)
+			log_debug("restart: audit socket and ring handed to the fd store");
+	}
 
 	start_monitor(d, base_nice);
 
@@ -1322,6 +1435,16 @@ main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	log_counters(d, "stopped");
+	/*
+	 * A clean stop leaves nothing for a next instance to adopt: the socket
+	 * is unregistered. A ring that still holds records (drain_timeout
+	 * passed) stays in the fd store, so a restart writes them after all.
+	 */
+	if (d->test_input == NULL) {
+		notify_fdstore_remove("audit");
+		if (ring_used(d->ring) == 0)
+			notify_fdstore_remove("ring");
+	}
 	if (d->monitor) {
 		struct monitor_status ms;
 		monitor_read(d->monitor, &ms);

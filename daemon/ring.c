@@ -49,6 +49,10 @@ struct ring_shared {
 	/* Consumer side. */
 	alignas(RING_CACHELINE) _Atomic uint64_t tail;
 	_Atomic uint64_t records_out;
+
+	/* The owner's notes for whoever adopts the ring (ring_set_note). */
+	alignas(RING_CACHELINE) uint32_t note_len;
+	unsigned char	 note[RING_NOTE_MAX];
 };
 
 struct ring {
@@ -71,6 +75,8 @@ struct ring {
 	/* Shared flag, its own line: 1 while the consumer is going to sleep. */
 	alignas(RING_CACHELINE) _Atomic int waiting;
 };
+
+_Static_assert(sizeof(struct ring_shared) <= RING_HDR_SIZE, "ring header exceeds its page");
 
 static size_t
 rec_size(size_t len)
@@ -201,6 +207,27 @@ ring_adopt(int fd, bool lock)
 	r->tail_cache = tail;
 	r->carried = atomic_load(&r->sh->records_in) - atomic_load(&r->sh->records_out);
 	return r;
+}
+
+int
+ring_set_note(struct ring *r, const void *note, size_t len)
+{
+	if (len > RING_NOTE_MAX)
+		return -EMSGSIZE;
+	memcpy(r->sh->note, note, len);
+	r->sh->note_len = (uint32_t)len;
+	return 0;
+}
+
+size_t
+ring_get_note(const struct ring *r, void *buf, size_t cap)
+{
+	size_t len = r->sh->note_len > RING_NOTE_MAX ? 0 : r->sh->note_len;
+
+	if (len > cap)
+		len = cap;
+	memcpy(buf, r->sh->note, len);
+	return len;
 }
 
 int

@@ -56,6 +56,14 @@ struct ring *ring_new(size_t capacity, bool lock);
 int ring_fd(const struct ring *r);
 struct ring *ring_adopt(int fd, bool lock);
 
+/*
+ * A few bytes the owner keeps in the ring's header for whoever adopts it
+ * (rauditd: the kernel state to restore at stop). Not for the hot path.
+ */
+#define RING_NOTE_MAX	256
+int ring_set_note(struct ring *r, const void *note, size_t len);
+size_t ring_get_note(const struct ring *r, void *buf, size_t cap);
+
 /* Records that were in the ring when it was adopted (0 for a new one). */
 uint64_t ring_carried(const struct ring *r);
 
