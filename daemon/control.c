@@ -322,17 +322,20 @@ fail:
 	return NULL;
 }
 
-void
+int
 control_set_group(struct control *c, gid_t group, bool group_set)
 {
 	c->group = group;
 	c->group_set = group_set;
-	if (group_set) {
-		if (chown(c->path, (uid_t)-1, group) == 0)
-			(void)chmod(c->path, 0660);
-	} else {
-		(void)chmod(c->path, 0600);
+	if (!group_set)
+		return chmod(c->path, 0600) < 0 ? -errno : 0;
+	if (chown(c->path, (uid_t)-1, group) < 0 || chmod(c->path, 0660) < 0) {
+		int e = errno;
+		/* Members could not reach the socket: do not claim they may. */
+		c->group_set = false;
+		return -e;
 	}
+	return 0;
 }
 
 void

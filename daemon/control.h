@@ -43,8 +43,10 @@ struct control *control_open(struct ev_loop *loop, const char *run_dir,
     gid_t group, bool group_set, control_handler *fn, void *arg,
     const char **what);
 
-/* Change the group allowed to read status (SIGHUP). */
-void control_set_group(struct control *c, gid_t group, bool group_set);
+/* Change the group allowed to read status (SIGHUP). 0 or a negative errno
+ * (giving the socket to a group needs CAP_CHOWN, kept only when a group
+ * was configured at start). */
+int control_set_group(struct control *c, gid_t group, bool group_set);
 
 /* Stop listening, drop clients, unlink the socket. */
 void control_close(struct control *c);

@@ -117,6 +117,9 @@ struct daemon {
 	uint64_t		 carried_socket;	/* read before the socket first ran dry */
 	bool			 counting_carried;
 
+	/* Guards the cfg fields the monitor thread reads (reload writes them). */
+	pthread_mutex_t		 cfg_mu;
+
 	/* Side output done on the monitor thread, off the receive path. */
 	_Atomic bool		 state_requested;
 	time_t			 metrics_last;
@@ -579,26 +582,37 @@ side_output(void *arg, bool kicked)
 	int rc;
 	time_t now = time(NULL);
 
+	char metrics[PATH_MAX], run_dir[PATH_MAX];
+	time_t interval;
+	struct config snap;
+
+	/* A consistent view of the configuration against a reload. */
+	pthread_mutex_lock(&d->cfg_mu);
+	snap = d->cfg;
+	pthread_mutex_unlock(&d->cfg_mu);
+	snprintf(metrics, sizeof(metrics), "%s", snap.metrics_file);
+	snprintf(run_dir, sizeof(run_dir), "%s", snap.run_dir);
+	interval = (time_t)snap.stats_interval;
 	report_source(d, &src, false);
+	src.cfg = &snap;
 	if (atomic_exchange(&d->state_requested, false)) {
 		n = report_status(&src, d->side_buf, sizeof(d->side_buf));
-		snprintf(path, sizeof(path), "%s/rauditd.state", d->cfg.run_dir);
+		snprintf(path, sizeof(path), "%s/rauditd.state", run_dir);
 		rc = report_write_file(path, d->side_buf, n);
 		if (rc < 0)
 			log_warnx("state: writing %s: %s", path, strerror(-rc));
 		else
 			log_info("state: report written to %s", path);
 	}
-	if (kicked || d->cfg.metrics_file[0] == '\0' ||
-	    now - d->metrics_last < (time_t)d->cfg.stats_interval)
+	if (kicked || metrics[0] == '\0' || now - d->metrics_last < interval)
 		return;
 	d->metrics_last = now;
 	n = report_prometheus(&src, d->side_buf, sizeof(d->side_buf));
-	rc = report_write_file(d->cfg.metrics_file, d->side_buf, n);
+	rc = report_write_file(metrics, d->side_buf, n);
 	if (rc < 0 && rc != d->metrics_errno)
-		log_warnx("metrics: writing %s: %s", d->cfg.metrics_file, strerror(-rc));
+		log_warnx("metrics: writing %s: %s", metrics, strerror(-rc));
 	else if (rc == 0 && d->metrics_errno != 0)
-		log_info("metrics: writing %s works again", d->cfg.metrics_file);
+		log_info("metrics: writing %s works again", metrics);
 	d->metrics_errno = rc;
 }
 
@@ -620,14 +634,20 @@ do_reload(struct daemon *d)
 		log_warnx("config: reload rejected, keeping the running configuration: %s", err);
 	} else {
 		n = config_diff(&d->cfg, &nc, note_changed, NULL);
+		pthread_mutex_lock(&d->cfg_mu);
 		config_apply_reloadable(&d->cfg, &nc);
+		pthread_mutex_unlock(&d->cfg_mu);
 		writer_settings_from_config(&ws, &d->cfg);
 		writer_reconfigure(d->writer, &ws);
 		if (d->monitor)
 			monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
 		if (d->control) {
 			d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
-			control_set_group(d->control, d->control_gid, d->control_gid_set);
+			rc = control_set_group(d->control, d->control_gid, d->control_gid_set);
+			if (rc < 0)
+				log_warnx("control: cannot give the socket to group %s: %s (a group "
+				    "configured only after start needs a restart)",
+				    d->cfg.control_group, strerror(-rc));
 		}
 		/* The timer is running: change its period the way libev allows. */
 		d->tick.repeat = (double)d->cfg.stats_interval;
@@ -1179,6 +1199,7 @@ main(int argc, char **argv)
 
 	d->cfg_path = RAUDITD_CONF;
 	d->ready_fd = -1;
+	pthread_mutex_init(&d->cfg_mu, NULL);
 	while ((ch = getopt_long(argc, argv, "fc:ndhVT:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': d->foreground = true; break;
@@ -1271,9 +1292,18 @@ main(int argc, char **argv)
 				log_warn("restart: the stored ring cannot be adopted; starting a new one");
 				close(fds[1]);
 			} else {
+				uint64_t skipped = 0;
+
 				if (load_kernel_note(d, &note))
 					have_note = true;
-				d->carried_ring = ring_carried(d->ring);
+				/* The batch the dead instance was writing, if any. */
+				if ((rc = writer_settle_inflight(d->ring, d->cfg.spool_dir, &skipped)) < 0)
+					log_warnx("restart: checking the batch the previous instance was "
+					    "writing: %s", strerror(-rc));
+				if (skipped)
+					log_info("restart: %llu record(s) in the ring were already on disk",
+					    (unsigned long long)skipped);
+				d->carried_ring = ring_records_in(d->ring) - ring_records_out(d->ring);
 			}
 		}
 	}

@@ -50,6 +50,10 @@ struct ring_shared {
 	alignas(RING_CACHELINE) _Atomic uint64_t tail;
 	_Atomic uint64_t records_out;
 
+	/* Consumer side: the batch being written (ring_set_inflight). */
+	alignas(RING_CACHELINE) uint64_t inflight_valid;
+	struct ring_inflight inflight;
+
 	/* The owner's notes for whoever adopts the ring (ring_set_note). */
 	alignas(RING_CACHELINE) uint32_t note_len;
 	unsigned char	 note[RING_NOTE_MAX];
@@ -228,6 +232,41 @@ ring_get_note(const struct ring *r, void *buf, size_t cap)
 		len = cap;
 	memcpy(buf, r->sh->note, len);
 	return len;
+}
+
+void
+ring_set_inflight(struct ring *r, const struct ring_inflight *in)
+{
+	r->sh->inflight = *in;
+	r->sh->inflight_valid = 1;
+}
+
+void
+ring_clear_inflight(struct ring *r)
+{
+	r->sh->inflight_valid = 0;
+}
+
+bool
+ring_get_inflight(const struct ring *r, struct ring_inflight *in)
+{
+	if (!r->sh->inflight_valid)
+		return false;
+	*in = r->sh->inflight;
+	return true;
+}
+
+uint64_t
+ring_skip(struct ring *r, uint64_t n)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+
+	ring_iter_begin(r, &it);
+	while (it.count < n && ring_next(r, &it, &rec))
+		;
+	ring_release(r, &it);
+	return it.count;
 }
 
 int

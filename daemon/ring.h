@@ -64,6 +64,25 @@ struct ring *ring_adopt(int fd, bool lock);
 int ring_set_note(struct ring *r, const void *note, size_t len);
 size_t ring_get_note(const struct ring *r, void *buf, size_t cap);
 
+/*
+ * Consumer: the batch being written right now, kept in the shared header so
+ * that an adopter after a crash can tell how much of it reached the disk
+ * (see writer_settle_inflight). Set before the write, cleared after the
+ * release; not for the producer.
+ */
+struct ring_inflight {
+	uint64_t	records;	/* ring records in the batch */
+	uint64_t	segment;	/* segment written to */
+	uint64_t	offset;		/* its size before the write */
+	uint64_t	pre_lines;	/* daemon lines written ahead of the records */
+};
+void ring_set_inflight(struct ring *r, const struct ring_inflight *in);
+void ring_clear_inflight(struct ring *r);
+bool ring_get_inflight(const struct ring *r, struct ring_inflight *in);
+
+/* Consumer: release the n oldest records unread (already on disk). */
+uint64_t ring_skip(struct ring *r, uint64_t n);
+
 /* Records that were in the ring when it was adopted (0 for a new one). */
 uint64_t ring_carried(const struct ring *r);
 

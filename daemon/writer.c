@@ -7,6 +7,7 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -284,6 +285,50 @@ format_record(struct writer *w, char *out, size_t cap, const struct ring_rec *r)
 }
 
 /* ---- writing --------------------------------------------------------- */
+
+static uint64_t
+count_lines(const char *p, size_t len)
+{
+	uint64_t n = 0;
+
+	for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+		n++;
+	return n;
+}
+
+int
+writer_settle_inflight(struct ring *r, const char *spool_dir, uint64_t *skipped)
+{
+	struct ring_inflight in;
+	char path[4200], name[SPOOL_NAME_LEN + 8], buf[65536];
+	uint64_t lines = 0, off;
+	ssize_t n;
+	int fd;
+
+	*skipped = 0;
+	if (!ring_get_inflight(r, &in))
+		return 0;
+	spool_segment_name(name, sizeof(name), in.segment);
+	snprintf(path, sizeof(path), "%s/%s", spool_dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		/* Gone (retention): nothing of the batch can be proven written. */
+		ring_clear_inflight(r);
+		return errno == ENOENT ? 0 : -errno;
+	}
+	/* Whole lines after the old size: the torn tail is already cut. */
+	for (off = in.offset; (n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0; off += (uint64_t)n)
+		lines += count_lines(buf, (size_t)n);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (lines > in.pre_lines) {
+		uint64_t done = lines - in.pre_lines;
+		*skipped = ring_skip(r, done < in.records ? done : in.records);
+	}
+	ring_clear_inflight(r);
+	return 0;
+}
 
 static void
 publish(struct writer *w, uint64_t written, uint64_t markers,
@@ -571,6 +616,13 @@ write_batch(struct writer *w)
 	}
 	if (it.count == 0 && w->pre_len == 0)
 		return 0;
+	/* Should the process die inside this write, the next instance adopting
+	 * the ring learns how much of the batch the segment holds. */
+	{
+		struct ring_inflight in = { it.count, spool_segment(w->spool),
+		    spool_segment_bytes(w->spool), count_lines(w->pre, w->pre_len) };
+		ring_set_inflight(w->ring, &in);
+	}
 	rc = append(w, len);
 	if (rc < 0) {
 		/* The formatted daemon records of this batch (loss) will be
@@ -578,6 +630,7 @@ write_batch(struct writer *w)
 		return rc;
 	}
 	publish(w, written, markers, &it);
+	ring_clear_inflight(w->ring);
 	if (w->state != WRITER_OK)
 		set_state(w, WRITER_OK, 0);
 	apply_flush(w, written);

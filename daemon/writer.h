@@ -98,6 +98,15 @@ int writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
 int writer_detach(struct writer *w, unsigned timeout_ms);
 int writer_reattach(struct writer *w);
 
+/*
+ * After adopting the ring of an instance that died: the batch it was
+ * writing may be in the spool in part or in full while still in the ring.
+ * Release from the ring the records whose lines are in the segment (after
+ * spool_open cut a torn tail), so none is written twice. *skipped gets the
+ * count. Before the writer starts. 0 or a negative errno.
+ */
+int writer_settle_inflight(struct ring *r, const char *spool_dir, uint64_t *skipped);
+
 /* Free after a successful writer_stop(). */
 void writer_free(struct writer *w);
 
