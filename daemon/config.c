@@ -37,6 +37,8 @@ enum key_type {
 	KT_KERNEL,	/* "keep" or a decimal unsigned */
 	KT_NAME,	/* short identifier (group name), may be empty */
 	KT_OPTPATH,	/* absolute path, or empty for "none" */
+	KT_TARGET,	/* HOST:PORT or [IPV6]:PORT, may be empty */
+	KT_HOST,	/* host name, address or *.domain, may be empty */
 };
 
 struct key {
@@ -86,6 +88,19 @@ static const struct key keys[] = {
 	{ "log_group",		KT_NAME,   OFF(log_group),	0, 0, NULL, false, false },
 	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, false },
 	{ "metrics_file",	KT_OPTPATH, OFF(metrics_file),	0, 0, NULL, true, false },
+	/* rauditd-ship reads these at its start; the daemon only the first two. */
+	{ "ship_target",	KT_TARGET, OFF(ship_target),	0, 0, NULL, true, false },
+	{ "ship_cursor",	KT_OPTPATH, OFF(ship_cursor),	0, 0, NULL, true, false },
+	{ "ship_window",	KT_UINT,   OFF(ship_window),	4, 65536, NULL, true, false },
+	{ "ship_timeout",	KT_UINT,   OFF(ship_timeout),	1, 3600, NULL, true, false },
+	{ "ship_reconnect_min",	KT_UINT,   OFF(ship_reconnect_min_ms), 10, 3600000, NULL, true, false },
+	{ "ship_reconnect_max",	KT_UINT,   OFF(ship_reconnect_max_ms), 10, 3600000, NULL, true, false },
+	{ "ship_tls",		KT_BOOL,   OFF(ship_tls),	0, 0, NULL, true, false },
+	{ "ship_tls_ca",	KT_OPTPATH, OFF(ship_tls_ca),	0, 0, NULL, true, false },
+	{ "ship_tls_cert",	KT_OPTPATH, OFF(ship_tls_cert),	0, 0, NULL, true, false },
+	{ "ship_tls_key",	KT_OPTPATH, OFF(ship_tls_key),	0, 0, NULL, true, false },
+	{ "ship_tls_peer",	KT_HOST,   OFF(ship_tls_peer),	0, 0, NULL, true, false },
+	{ "ship_status",	KT_OPTPATH, OFF(ship_status),	0, 0, NULL, true, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -125,6 +140,16 @@ config_defaults(struct config *c)
 	c->retry_interval_ms = 1000;
 	c->control_group[0] = '\0';
 	c->stats_interval = 5;
+	/*
+	 * A crash re-sends at most ship_window records; half of it is librelp's
+	 * window, the other half lets the cursor be written once per 512
+	 * records (a rename each, an fsync at most once a second).
+	 */
+	c->ship_window = 1024;
+	c->ship_timeout = 30;
+	c->ship_reconnect_min_ms = 100;
+	c->ship_reconnect_max_ms = 30000;
+	c->ship_tls = false;
 }
 
 size_t
@@ -185,6 +210,79 @@ parse_u64(const char *s, uint64_t *out, const char **end)
 	return 0;
 }
 
+static bool
+valid_host_chars(const char *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_')
+			return false;
+	return true;
+}
+
+/*
+ * A host: a DNS name or IPv4 address (letters, digits, '-', '.', '_'). A
+ * leading "*." (a wildcard peer name) only where wild is set.
+ */
+static bool
+valid_host(const char *h, bool wild)
+{
+	size_t n = strlen(h);
+
+	if (wild && strncmp(h, "*.", 2) == 0 && n > 2) {
+		h += 2;
+		n -= 2;
+	}
+	return n > 0 && valid_host_chars(h, n);
+}
+
+/* An IPv6 address between brackets: hex digits, ':', '.', then a %zone. */
+static bool
+valid_ipv6(const char *h, size_t n)
+{
+	const char *zone = memchr(h, '%', n);
+	size_t addr = zone ? (size_t)(zone - h) : n;
+
+	if (addr < 2 || memchr(h, ':', addr) == NULL)
+		return false;
+	for (size_t i = 0; i < addr; i++)
+		if (!isxdigit((unsigned char)h[i]) && h[i] != ':' && h[i] != '.')
+			return false;
+	return zone == NULL || (n - addr >= 2 && valid_host_chars(zone + 1, n - addr - 1));
+}
+
+/* HOST:PORT or [IPV6]:PORT, the port 1..65535 without a sign. */
+static bool
+valid_target(const char *v)
+{
+	const char *colon;
+	char host[CONFIG_HOST_MAX];
+	unsigned long port = 0;
+
+	if (v[0] == '[') {
+		const char *rb = strchr(v, ']');
+		if (rb == NULL || rb[1] != ':' || !valid_ipv6(v + 1, (size_t)(rb - v - 1)))
+			return false;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon == NULL || memchr(v, ':', (size_t)(colon - v)) != NULL ||
+		    (size_t)(colon - v) >= sizeof(host))
+			return false;
+		memcpy(host, v, (size_t)(colon - v));
+		host[colon - v] = '\0';
+		if (!valid_host(host, false))
+			return false;
+	}
+	if (colon[1] == '\0' || strlen(colon + 1) > 5)
+		return false;
+	for (const char *p = colon + 1; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
 static int
 parse_value(const struct key *k, struct config *c, const char *v,
     char *msg, size_t msglen)
@@ -211,6 +309,20 @@ parse_value(const struct key *k, struct config *c, const char *v,
 			return -ENAMETOOLONG;
 		}
 		snprintf(field, PATH_MAX, "%s", v);
+		return 0;
+	case KT_TARGET:
+	case KT_HOST:
+		if (strlen(v) >= CONFIG_HOST_MAX) {
+			snprintf(msg, msglen, "%s: too long", k->name);
+			return -ENAMETOOLONG;
+		}
+		if (v[0] != '\0' && !(k->type == KT_TARGET ? valid_target(v) : valid_host(v, true))) {
+			snprintf(msg, msglen, k->type == KT_TARGET ?
+			    "%s must be HOST:PORT or [IPV6]:PORT with a port from 1 to 65535, got \"%s\"" :
+			    "%s must be a host name or address, got \"%s\"", k->name, v);
+			return -EINVAL;
+		}
+		snprintf(field, CONFIG_HOST_MAX, "%s", v);
 		return 0;
 	case KT_NAME:
 		if (strlen(v) >= sizeof(c->control_group)) {
@@ -415,7 +527,8 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 			return -EINVAL;
 		}
 		at[k - keys] = lineno;
-		if (*val == '\0' && k->type != KT_NAME && k->type != KT_OPTPATH) {
+		if (*val == '\0' && k->type != KT_NAME && k->type != KT_OPTPATH &&
+		    k->type != KT_TARGET && k->type != KT_HOST) {
 			seterr(err, errlen, name, lineno, "%s: missing value", key);
 			return -EINVAL;
 		}
@@ -448,7 +561,34 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 		    "spool_dir and run_dir must differ");
 		return -EINVAL;
 	}
+	if (c->ship_reconnect_min_ms > c->ship_reconnect_max_ms) {
+		seterr(err, errlen, name, cross_line(at, OFF(ship_reconnect_min_ms),
+		    OFF(ship_reconnect_max_ms), lineno),
+		    "ship_reconnect_min must be at most ship_reconnect_max");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+int
+config_ship_check(const struct config *c, char *err, size_t errlen)
+{
+	const char *msg = NULL;
+
+	if (c->ship_target[0] == '\0')
+		msg = "ship_target is empty: shipping is off";
+	/* Half-configured TLS would ship in the clear or unverified. */
+	else if (c->ship_tls && c->ship_tls_ca[0] == '\0')
+		msg = "ship_tls = yes needs ship_tls_ca, the CA that signed the aggregator's certificate";
+	else if (!c->ship_tls && (c->ship_tls_ca[0] || c->ship_tls_cert[0] ||
+	    c->ship_tls_key[0] || c->ship_tls_peer[0]))
+		msg = "ship_tls_ca, ship_tls_cert, ship_tls_key and ship_tls_peer need ship_tls = yes";
+	else if ((c->ship_tls_cert[0] == '\0') != (c->ship_tls_key[0] == '\0'))
+		msg = "ship_tls_cert and ship_tls_key go together";
+	if (msg == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", msg);
+	return -EINVAL;
 }
 
 int
@@ -529,6 +669,8 @@ format_value(const struct key *k, const struct config *c, char *out, size_t outl
 	case KT_PATH:
 	case KT_OPTPATH:
 	case KT_NAME:
+	case KT_TARGET:
+	case KT_HOST:
 		snprintf(out, outlen, "%s", field);
 		break;
 	case KT_BOOL:
@@ -607,6 +749,7 @@ config_apply_reloadable(struct config *dst, const struct config *src)
 		switch (k->type) {
 		case KT_PATH: case KT_OPTPATH: sz = PATH_MAX; break;
 		case KT_NAME: sz = sizeof(dst->control_group); break;
+		case KT_TARGET: case KT_HOST: sz = CONFIG_HOST_MAX; break;
 		case KT_BOOL: sz = sizeof(bool); break;
 		case KT_ENUM: case KT_INT: sz = sizeof(int); break;
 		case KT_KERNEL: case KT_UINT: sz = sizeof(uint32_t); break;
@@ -617,4 +760,48 @@ config_apply_reloadable(struct config *dst, const struct config *src)
 		}
 		memcpy((char *)dst + k->offset, (const char *)src + k->offset, sz);
 	}
+}
+
+const char *
+config_ship_cursor(const struct config *c, char *buf, size_t len)
+{
+	if (c->ship_cursor[0] != '\0')
+		snprintf(buf, len, "%s", c->ship_cursor);
+	else
+		snprintf(buf, len, "%s/ship.cursor", c->spool_dir);
+	return buf;
+}
+
+const char *
+config_ship_status(const struct config *c, char *buf, size_t len)
+{
+	if (c->ship_status[0] != '\0')
+		snprintf(buf, len, "%s", c->ship_status);
+	else
+		snprintf(buf, len, "%s/ship.status", c->run_dir);
+	return buf;
+}
+
+int
+config_ship_split(const struct config *c, char *host, size_t hostlen,
+    char *port, size_t portlen)
+{
+	const char *t = c->ship_target, *colon;
+	size_t hl;
+
+	if (t[0] == '\0' || !valid_target(t))
+		return -EINVAL;
+	colon = strrchr(t, ':');
+	if (t[0] == '[') {
+		t++;
+		hl = (size_t)(colon - t) - 1;	/* drop the ']' */
+	} else {
+		hl = (size_t)(colon - t);
+	}
+	if (hl >= hostlen || strlen(colon + 1) >= portlen)
+		return -ENAMETOOLONG;
+	memcpy(host, t, hl);
+	host[hl] = '\0';
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
 }

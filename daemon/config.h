@@ -39,6 +39,9 @@ enum config_overflow {
 /* Kernel settings are "keep" (leave as found) or a value to apply at start. */
 #define CONFIG_KERNEL_KEEP	UINT32_MAX
 
+/* Room for a host name or "HOST:PORT" (a DNS name is at most 253 bytes). */
+#define CONFIG_HOST_MAX		272
+
 struct config {
 	char		spool_dir[PATH_MAX];
 	char		run_dir[PATH_MAX];
@@ -67,6 +70,20 @@ struct config {
 	char		log_group[64];		/* group that may read the spool, "" = root only */
 	uint32_t	stats_interval;		/* seconds between metrics/STATUS updates */
 	char		metrics_file[PATH_MAX];	/* Prometheus textfile, "" = none */
+
+	/* rauditd-ship; the daemon uses ship_target and ship_cursor only. */
+	char		ship_target[CONFIG_HOST_MAX];	/* "HOST:PORT", "" = shipping off */
+	char		ship_cursor[PATH_MAX];	/* "" = ship.cursor in spool_dir */
+	uint32_t	ship_window;		/* records past the saved cursor, at most */
+	uint32_t	ship_timeout;		/* seconds: connect, open, acknowledgement */
+	uint32_t	ship_reconnect_min_ms;
+	uint32_t	ship_reconnect_max_ms;
+	bool		ship_tls;
+	char		ship_tls_ca[PATH_MAX];	/* "" = none */
+	char		ship_tls_cert[PATH_MAX];
+	char		ship_tls_key[PATH_MAX];
+	char		ship_tls_peer[CONFIG_HOST_MAX];	/* "" = the host of ship_target */
+	char		ship_status[PATH_MAX];	/* "" = ship.status in run_dir */
 };
 
 #define CONFIG_ERR_MAX	512
@@ -100,5 +117,28 @@ size_t config_diff(const struct config *a, const struct config *b,
 
 /* Copy the reloadable keys of src into dst, leaving the others. */
 void config_apply_reloadable(struct config *dst, const struct config *src);
+
+/*
+ * The paths rauditd-ship and the daemon agree on: ship_cursor, or
+ * ship.cursor in spool_dir when it is empty; ship_status, or ship.status in
+ * run_dir. Return buf.
+ */
+const char *config_ship_cursor(const struct config *c, char *buf, size_t len);
+const char *config_ship_status(const struct config *c, char *buf, size_t len);
+
+/*
+ * What rauditd-ship needs beyond a file that parses: a ship_target, and
+ * TLS keys that are all there or all off (each key alone parses, so that
+ * the daemon, which does not use them, never refuses a file over them).
+ * Returns 0, or -EINVAL with the reason in err.
+ */
+int config_ship_check(const struct config *c, char *err, size_t errlen);
+
+/*
+ * Split ship_target into host (brackets of an IPv6 address removed) and
+ * port. Returns 0, or -EINVAL when it is empty or malformed.
+ */
+int config_ship_split(const struct config *c, char *host, size_t hostlen,
+    char *port, size_t portlen);
 
 #endif

@@ -51,14 +51,17 @@ format_raw(char *out, size_t cap, int type, const char *body, size_t len)
 	if (5 + nlen + 5 + len + 1 > cap)
 		return -ENOSPC;
 	p = out;
+	/* NOLINTBEGIN(bugprone-not-null-terminated-result): the line is
+	 * counted bytes ending in '\n', not a C string; no NUL is wanted. */
 	memcpy(p, "type=", 5);
 	p += 5;
 	memcpy(p, name, nlen);
 	p += nlen;
 	memcpy(p, " msg=", 5);
+	/* NOLINTEND(bugprone-not-null-terminated-result) */
 	p += 5;
 	for (size_t i = 0; i < len; i++)
-		*p++ = body[i] == '\n' ? ' ' : body[i];
+		*p++ = (char)(body[i] == '\n' ? ' ' : body[i]);
 	n = (size_t)(p - out);
 	/* auditd trims one trailing space: a kernel "\n" at the end would
 	 * otherwise leave one on every line. */
@@ -192,7 +195,7 @@ append_field(char **p, char *end, bool *first, const char *name,
 	size_t i, need;
 	int n;
 
-	for (i = 0; name[i] && i < sizeof(upper) - 1; i++)
+	for (i = 0; i < sizeof(upper) - 1 && name[i]; i++)
 		upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
 	upper[i] = '\0';
 	if (encode) {

@@ -101,7 +101,8 @@ wait_reply(int fd, uint32_t seq, uint16_t want_type, void *out, size_t outlen)
 	if (buf == NULL)
 		return -ENOMEM;
 	for (int tries = 0; tries < 64; tries++) {
-		struct sockaddr_nl from;
+		/* Not the kernel unless recvfrom() says so (port 0). */
+		struct sockaddr_nl from = { .nl_pid = UINT32_MAX };
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, KAUDIT_REPLY_MAX, 0,
 		    (struct sockaddr *)&from, &fl);

@@ -14,6 +14,7 @@
 #include "log.h"
 
 static bool log_stderr = true;
+static const char *log_ident = "rauditd";
 static void (*exit_hook)(int);
 static _Atomic int log_level = LOG_LEVEL_INFO;
 
@@ -21,6 +22,7 @@ void
 log_init(const char *ident, bool to_stderr, enum log_level level)
 {
 	log_stderr = to_stderr;
+	log_ident = ident;
 	atomic_store(&log_level, (int)level);
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -53,9 +55,9 @@ vlog(int pri, const char *fmt, va_list ap, int errnum)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_stderr) {
 		if (errnum)
-			fprintf(stderr, "rauditd: %s: %s\n", msg, strerror(errnum));
+			fprintf(stderr, "%s: %s: %s\n", log_ident, msg, strerror(errnum));
 		else
-			fprintf(stderr, "rauditd: %s\n", msg);
+			fprintf(stderr, "%s: %s\n", log_ident, msg);
 		fflush(stderr);
 	} else {
 		if (errnum)

@@ -17,7 +17,7 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 2,
 };
 
-/* Send messages to stderr (to_stderr) or to syslog under ident. */
+/* Send messages to stderr (to_stderr) or to syslog, both under ident. */
 void log_init(const char *ident, bool to_stderr, enum log_level level);
 void log_set_level(enum log_level level);
 bool log_would_debug(void);

@@ -35,7 +35,7 @@ priv_have(int cap)
 
 	if (cap < 0 || cap >= 32 * PRIV_WORDS || capget_self(data) < 0)
 		return 0;
-	return (data[cap / 32].effective >> (cap % 32)) & 1;
+	return (int)((data[cap / 32].effective >> (cap % 32)) & 1);
 }
 
 int

@@ -373,7 +373,7 @@ print_json(const struct kstatus *ks, const struct status *st, bool running)
 		    ks->immutable, ks->locked ? "true" : "false");
 	printf("},\"rauditd\":");
 	if (!running) {
-		printf("{\"running\":false}}\n");
+		printf("{\"running\":false}");
 		return;
 	}
 	printf("{\"running\":true");
@@ -390,7 +390,73 @@ print_json(const struct kstatus *ks, const struct status *st, bool running)
 		else
 			json_string(v);
 	}
-	printf("}}\n");
+	printf("}");
+}
+
+/*
+ * rauditd-ship's status file, when there is one: 0 and *st filled, or
+ * -errno. ship_status_age_s tells how old it is (the shipper rewrites it
+ * every stats_interval seconds while it runs).
+ */
+static int
+fetch_ship(struct status *st, long long *age)
+{
+	char path[PATH_MAX], *text;
+	FILE *fp;
+	size_t n;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	fp = fopen(config_ship_status(&cfg, path, sizeof(path)), "re");
+	if (fp == NULL)
+		return -errno;
+	text = malloc(CONTROL_MAX_PAYLOAD + 1);
+	if (text == NULL) {
+		fclose(fp);
+		return -ENOMEM;
+	}
+	n = fread(text, 1, CONTROL_MAX_PAYLOAD, fp);
+	fclose(fp);
+	text[n] = '\0';
+	if ((rc = status_parse(st, text)) < 0) {
+		status_free(st);
+		return rc;
+	}
+	*age = (long long)time(NULL) - (long long)getu(st, "ship_updated");
+	return 0;
+}
+
+static void
+print_ship(bool json)
+{
+	struct status sh;
+	long long age = 0;
+
+	if (cfg.ship_target[0] == '\0')
+		return;
+	if (fetch_ship(&sh, &age) < 0) {
+		if (json)
+			printf(",\"ship\":null");
+		return;
+	}
+	if (json) {
+		printf(",\"ship\":{\"ship_status_age_s\":%lld", age);
+		for (size_t i = 0; i < sh.n; i++) {
+			printf(",");
+			json_string(sh.kv[i].name);
+			putchar(':');
+			if (is_number(sh.kv[i].value))
+				printf("%s", sh.kv[i].value);
+			else
+				json_string(sh.kv[i].value);
+		}
+		printf("}");
+	} else {
+		for (size_t i = 0; i < sh.n; i++)
+			printf("%s %s\n", sh.kv[i].name, sh.kv[i].value);
+		printf("ship_status_age_s %lld\n", age);
+	}
+	status_free(&sh);
 }
 
 static bool
@@ -428,6 +494,8 @@ cmd_status(bool json)
 	}
 	if (json) {
 		print_json(&ks, &st, running);
+		print_ship(true);
+		printf("}\n");
 	} else {
 		if (krc == 0)
 			print_kernel(&ks);
@@ -436,6 +504,7 @@ cmd_status(bool json)
 		else
 			printf("rauditd is not running (nothing listens on %s/%s)\n",
 			    cfg.run_dir, CONTROL_SOCKET_NAME);
+		print_ship(false);
 	}
 	status_free(&st);
 	return CTL_OK;

@@ -103,7 +103,9 @@ scan_segments(int dirfd, struct seg **out, size_t *n, size_t *cap)
 	}
 	rewinddir(d);
 	*n = 0;
-	while ((de = readdir(d)) != NULL) {
+	/* Each caller has its own DIR stream, which makes readdir thread-safe
+	 * in glibc; readdir_r, which cppcheck suggests, is deprecated. */
+	while ((de = readdir(d)) != NULL) { /* cppcheck-suppress readdirCalled */
 		struct stat st;
 		uint64_t no;
 
@@ -438,24 +440,45 @@ int
 spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
     uint64_t *freed)
 {
+	return spool_retention_shipped(s, max_segments, max_bytes, NULL, freed, NULL,
+	    NULL, NULL);
+}
+
+int
+spool_retention_shipped(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
+    const struct spool_pos *shipped, uint64_t *freed, uint64_t *held,
+    spool_unshipped_cb *cb, void *arg)
+{
 	char name[SPOOL_NAME_LEN + 8];
 	size_t del = 0;
 	int rc = 0;
 
 	*freed = 0;
+	if (held)
+		*held = 0;
 	while (del < s->nsegs) {
 		uint64_t count = s->nsegs - del + 1;		/* + open segment */
 		uint64_t bytes = s->sealed_bytes + s->size;
-		bool over = (max_segments && count > max_segments) ||
-		    (max_bytes && bytes > max_bytes);
+		bool over_count = max_segments && count > max_segments;
+		bool over_bytes = max_bytes && bytes > max_bytes;
+		/* A segment is shipped once the shipper's cursor is past it. */
+		bool is_shipped = shipped == NULL || s->segs[del].no < shipped->segment;
 
-		if (!over)
+		if (!over_count && !over_bytes)
 			break;
+		/* The count limit waits for the shipper; the size limit does not. */
+		if (!is_shipped && !over_bytes) {
+			if (held)
+				*held = count - max_segments;
+			break;
+		}
 		spool_segment_name(name, sizeof(name), s->segs[del].no);
 		if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT) {
 			rc = -errno;
 			break;
 		}
+		if (!is_shipped && cb != NULL)
+			cb(arg, s->segs[del].no, s->segs[del].bytes);
 		s->sealed_bytes -= s->segs[del].bytes;
 		*freed += s->segs[del].bytes;
 		del++;
@@ -748,7 +771,136 @@ spool_reader_tell(const struct spool_reader *r, struct spool_pos *pos)
 }
 
 void
+spool_reader_seek(struct spool_reader *r, const struct spool_pos *pos)
+{
+	/*
+	 * Within the segment held open, keep the descriptor: the segment may
+	 * have been deleted since it was entered and its data is still there.
+	 */
+	if (r->fd >= 0 && pos->segment != r->seg) {
+		close(r->fd);
+		r->fd = -1;
+	}
+	r->seg = pos->segment;
+	r->file_off = pos->offset;
+	r->len = r->pos = 0;
+	r->skipping = false;
+}
+
+void
 spool_reader_stats(const struct spool_reader *r, struct spool_reader_stats *st)
 {
 	*st = r->st;
+}
+
+/* ---- the shipper's cursor --------------------------------------------- */
+
+/* The first line of a cursor file; anything else is not ours to replace. */
+#define CURSOR_MAGIC	"rauditd-ship cursor 1\n"
+#define CURSOR_MAX	256
+
+int
+spool_cursor_read(const char *path, struct spool_pos *pos)
+{
+	char buf[CURSOR_MAX + 1], *p;
+	unsigned long long seg, off;
+	ssize_t n;
+	size_t got = 0;
+	int fd, consumed = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (got < CURSOR_MAX) {
+		n = read(fd, buf + got, CURSOR_MAX - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got == 0)
+		return -ENODATA;
+	buf[got] = '\0';
+	if (strncmp(buf, CURSOR_MAGIC, sizeof(CURSOR_MAGIC) - 1) != 0)
+		return -EINVAL;
+	p = buf + sizeof(CURSOR_MAGIC) - 1;
+	if (sscanf(p, "segment %llu\noffset %llu\n%n", &seg, &off, &consumed) != 2 ||
+	    consumed == 0 || p[consumed] != '\0')
+		return -EINVAL;
+	pos->segment = seg;
+	pos->offset = off;
+	return 0;
+}
+
+int
+spool_cursor_write(const char *path, const struct spool_pos *pos, bool sync)
+{
+	char tmp[4200], text[CURSOR_MAX], dir[4200], *slash;
+	int fd = -1, n, len, rc = 0;
+	ssize_t w;
+	size_t off = 0;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	len = snprintf(text, sizeof(text), CURSOR_MAGIC "segment %llu\noffset %llu\n",
+	    (unsigned long long)pos->segment, (unsigned long long)pos->offset);
+	/* Readable by all: the daemon reads it without CAP_DAC_OVERRIDE. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	while (off < (size_t)len) {
+		w = write(fd, text + off, (size_t)len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (sync && fdatasync(fd) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = -errno;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (!sync)
+		return 0;
+	/* The rename itself must survive a crash. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return rc;
 }

@@ -129,6 +129,14 @@ int spool_reader_next(struct spool_reader *r, const char **line, size_t *len,
 /* Position just past the last line returned (a cursor to persist). */
 void spool_reader_tell(const struct spool_reader *r, struct spool_pos *pos);
 
+/*
+ * Move the reader to pos, which must be the start of a line (a position
+ * from spool_reader_next or spool_reader_tell). A segment deleted since is
+ * reported as SPOOL_EV_MISSING when the reader gets there; the segment the
+ * reader holds open stays readable even if it was deleted.
+ */
+void spool_reader_seek(struct spool_reader *r, const struct spool_pos *pos);
+
 /* Counters of what the reader skipped. */
 struct spool_reader_stats {
 	uint64_t	lines;
@@ -138,5 +146,38 @@ struct spool_reader_stats {
 	uint64_t	segments;	/* segments entered */
 };
 void spool_reader_stats(const struct spool_reader *r, struct spool_reader_stats *st);
+
+/* ---- shipping: the shipper's cursor, and retention that waits for it ---- */
+
+/*
+ * The cursor file of rauditd-ship: the spool position of the first record
+ * the aggregator has not acknowledged. Read: 0 with *pos; -ENOENT when
+ * there is none, -ENODATA when it is empty (a crash before its first write
+ * reached the disk), -EINVAL when the file is not a cursor file.
+ */
+int spool_cursor_read(const char *path, struct spool_pos *pos);
+
+/*
+ * Replace the cursor file atomically: write path.tmp, then rename it over
+ * path. With sync, the data is fdatasync'ed before the rename and the
+ * directory fsync'ed after it; without, the rename still replaces the file
+ * whole, which survives a crash of the process but maybe not of the host.
+ * Returns 0 or a negative errno.
+ */
+int spool_cursor_write(const char *path, const struct spool_pos *pos, bool sync);
+
+/* A segment deleted before the shipper finished it: number and bytes. */
+typedef void spool_unshipped_cb(void *arg, uint64_t segment, uint64_t bytes);
+
+/*
+ * spool_retention, waiting for a shipper: a segment counts as shipped once
+ * shipped->segment is past it (NULL: everything is shipped). The count limit
+ * never deletes an unshipped segment (*held receives how many segments over
+ * it are kept); the size limit does, and reports each one to cb. Writer
+ * thread.
+ */
+int spool_retention_shipped(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
+    const struct spool_pos *shipped, uint64_t *freed, uint64_t *held,
+    spool_unshipped_cb *cb, void *arg);
 
 #endif

@@ -93,6 +93,9 @@ struct writer_stats {
 	stat_t	rotations;
 	stat_t	segments_deleted;
 	stat_t	bytes_deleted;
+	stat_t	unshipped_deleted;	/* segments max_spool_size deleted before shipping */
+	stat_t	unshipped_bytes_deleted;
+	stat_t	retention_held;		/* segments over num_segments kept for the shipper */
 	stat_t	state;			/* enum writer_state */
 	stat_t	last_errno;
 	stat_t	write_started_ns;	/* != 0 while a write is in progress */

@@ -176,12 +176,12 @@ send_event(struct fk *f, uint32_t serial)
 	    "tty=pts0 ses=3 comm=\"true\" exe=\"/usr/bin/true\" "
 	    "subj=unconfined key=\"fake\"",
 	    1000u + serial % 7u, 2000u + serial % 30000u);
-	if ((rc = send_record(f, 0, AUDIT_SYSCALL, b, (size_t)(n + m))) < 0)
+	if ((rc = send_record(f, 0, AUDIT_SYSCALL, b, (size_t)n + (size_t)m)) < 0)
 		return rc;
 	/* "/usr/bin/true --fake" in hex, as the kernel logs argv with NULs. */
 	m = snprintf(b + n, sizeof(b) - (size_t)n,
 	    "proctitle=2F7573722F62696E2F74727565002D2D66616B65");
-	if ((rc = send_record(f, 0, AUDIT_PROCTITLE, b, (size_t)(n + m))) < 0)
+	if ((rc = send_record(f, 0, AUDIT_PROCTITLE, b, (size_t)n + (size_t)m)) < 0)
 		return rc;
 	/* The kernel's EOE body is the stamp alone. */
 	if ((rc = send_record(f, 0, AUDIT_EOE, b, (size_t)n)) < 0)

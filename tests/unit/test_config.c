@@ -565,7 +565,19 @@ static const char every_key[] =
 	"control_group = adm\n"
 	"log_group = adm\n"
 	"stats_interval = 60\n"
-	"metrics_file = /srv/metrics/rauditd.prom\n";
+	"metrics_file = /srv/metrics/rauditd.prom\n"
+	"ship_target = [2001:db8::1]:2514\n"
+	"ship_cursor = /srv/ship.cursor\n"
+	"ship_window = 64\n"
+	"ship_timeout = 5\n"
+	"ship_reconnect_min = 20\n"
+	"ship_reconnect_max = 2000\n"
+	"ship_tls = yes\n"
+	"ship_tls_ca = /srv/ca.pem\n"
+	"ship_tls_cert = /srv/host.pem\n"
+	"ship_tls_key = /srv/host.key\n"
+	"ship_tls_peer = *.example.com\n"
+	"ship_status = /srv/ship.status\n";
 
 static void
 test_print_reparses(void **state)
@@ -675,6 +687,18 @@ static const struct {
 	{ "log_group",		"log_group = adm\n",		false },
 	{ "stats_interval",	"stats_interval = 30\n",	true },
 	{ "metrics_file",	"metrics_file = /tmp/m.prom\n",	true },
+	{ "ship_target",	"ship_target = agg.example.com:2514\n", true },
+	{ "ship_cursor",	"ship_cursor = /tmp/ship.cursor\n", true },
+	{ "ship_window",	"ship_window = 64\n",		true },
+	{ "ship_timeout",	"ship_timeout = 5\n",		true },
+	{ "ship_reconnect_min",	"ship_reconnect_min = 20\n",	true },
+	{ "ship_reconnect_max",	"ship_reconnect_max = 2000\n",	true },
+	{ "ship_tls",		"ship_tls = yes\n",		true },
+	{ "ship_tls_ca",	"ship_tls_ca = /tmp/ca.pem\n",	true },
+	{ "ship_tls_cert",	"ship_tls_cert = /tmp/h.pem\n", true },
+	{ "ship_tls_key",	"ship_tls_key = /tmp/h.key\n",	true },
+	{ "ship_tls_peer",	"ship_tls_peer = agg\n",	true },
+	{ "ship_status",	"ship_status = /tmp/ship.status\n", true },
 };
 
 #define NCHANGES	(sizeof(key_changes) / sizeof(key_changes[0]))

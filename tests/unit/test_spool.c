@@ -3,11 +3,13 @@
  * mode in the manner of LevelDB's log_test: spool_open on an empty, fresh,
  * numbered, torn, empty-segment, gapped or unusable directory; appends of
  * many iovecs; rotation; retention by count and by bytes that never touches
- * the open segment; segment names and record-line validation; and the
+ * the open segment, and that waits for a shipper's cursor (but for the size
+ * limit); the cursor file; segment names and record-line validation; and the
  * shared reader across segments: the partial line of the open segment,
  * garbage mid-file, a torn sealed segment, a missing number, a segment
- * deleted under the reader or before it got there, over-long lines, and
- * resuming from a cursor. Every test works in its own mkdtemp directory.
+ * deleted under the reader or before it got there, over-long lines,
+ * resuming from a cursor, and seeking back. Every test works in its own
+ * mkdtemp directory.
  */
 #include "build_config.h"
 
@@ -765,6 +767,154 @@ test_retention_found_at_open(void **state)
 	assert_int_equal(spool_close(s), 0);
 }
 
+/* ---- retention that waits for a shipper ----------------------------------- */
+
+struct unshipped {
+	unsigned	n;
+	uint64_t	seg[8], bytes[8];
+};
+
+static void
+unshipped_cb(void *arg, uint64_t segment, uint64_t bytes)
+{
+	struct unshipped *u = arg;
+
+	assert_true(u->n < 8);
+	u->seg[u->n] = segment;
+	u->bytes[u->n] = bytes;
+	u->n++;
+}
+
+/* The count limit stops at the first segment the cursor is not past. */
+static void
+test_retention_waits_for_shipper(void **state)
+{
+	struct fx *f = *state;
+	struct spool *s = make_segments(f->dir, 5);
+	struct spool_pos shipped = { 3, 10 };	/* inside segment 3 */
+	struct unshipped u = { 0 };
+	uint64_t freed = 0, held = 99;
+
+	assert_int_equal(spool_retention_shipped(s, 2, 0, &shipped, &freed, &held,
+	    unshipped_cb, &u), 2);
+	assert_int_equal(freed, recn_len(1) + recn_len(2));
+	assert_false(seg_exists(f->dir, 2));
+	assert_true(seg_exists(f->dir, 3));
+	/* 3, 4 and the open 5: one over the limit, held for the shipper. */
+	assert_int_equal(held, 1);
+	assert_int_equal(u.n, 0);
+	/* A cursor at the very end of 3 has not moved past it yet. */
+	shipped.offset = recn_len(3);
+	assert_int_equal(spool_retention_shipped(s, 2, 0, &shipped, &freed, &held,
+	    unshipped_cb, &u), 0);
+	assert_int_equal(held, 1);
+	/* Once it names segment 4, segment 3 goes. */
+	shipped.segment = 4;
+	shipped.offset = 0;
+	assert_int_equal(spool_retention_shipped(s, 2, 0, &shipped, &freed, &held,
+	    unshipped_cb, &u), 1);
+	assert_int_equal(held, 0);
+	assert_false(seg_exists(f->dir, 3));
+	assert_int_equal(u.n, 0);
+	/* No cursor yet: nothing counts as shipped. */
+	shipped.segment = shipped.offset = 0;
+	assert_int_equal(spool_retention_shipped(s, 1, 0, &shipped, &freed, &held,
+	    unshipped_cb, &u), 0);
+	assert_int_equal(held, 1);
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* The size limit does not wait, and reports what it took unshipped. */
+static void
+test_retention_size_forces_unshipped(void **state)
+{
+	struct fx *f = *state;
+	struct spool *s = make_segments(f->dir, 5);
+	struct spool_pos shipped = { 2, 0 };
+	struct unshipped u = { 0 };
+	uint64_t L = recn_len(1), freed = 0, held = 99;
+
+	assert_int_equal(spool_retention_shipped(s, 0, 2 * L, &shipped, &freed, &held,
+	    unshipped_cb, &u), 3);
+	assert_int_equal(freed, 3 * L);
+	assert_int_equal(held, 0);
+	/* Segment 1 was shipped; 2 and 3 were not. */
+	assert_int_equal(u.n, 2);
+	assert_int_equal(u.seg[0], 2);
+	assert_int_equal(u.bytes[0], L);
+	assert_int_equal(u.seg[1], 3);
+	assert_false(seg_exists(f->dir, 3));
+	assert_true(seg_exists(f->dir, 4));
+	assert_int_equal(spool_close(s), 0);
+}
+
+/* ---- the shipper's cursor ------------------------------------------------ */
+
+static void
+test_cursor_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct spool_pos in = { 12345678, 987654321 }, out = { 0, 0 };
+	char path[128], tmp[160];
+
+	snprintf(path, sizeof(path), "%s/ship.cursor", f->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(spool_cursor_read(path, &out), -ENOENT);
+	assert_int_equal(spool_cursor_write(path, &in, true), 0);
+	assert_int_equal(spool_cursor_read(path, &out), 0);
+	assert_int_equal(out.segment, in.segment);
+	assert_int_equal(out.offset, in.offset);
+	assert_int_equal(access(tmp, F_OK), -1);
+	/* Without a sync the file is replaced all the same. */
+	in.segment = 3;
+	in.offset = 0;
+	assert_int_equal(spool_cursor_write(path, &in, false), 0);
+	assert_int_equal(spool_cursor_read(path, &out), 0);
+	assert_int_equal(out.segment, 3);
+	assert_int_equal(out.offset, 0);
+	/* The format, for people and for other tools. */
+	{
+		char buf[256];
+		int fd = open(path, O_RDONLY);
+		ssize_t n;
+
+		assert_true(fd >= 0);
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_string_equal(buf, "rauditd-ship cursor 1\nsegment 3\noffset 0\n");
+	}
+	/* Readable by the daemon, which keeps no CAP_DAC_OVERRIDE. */
+	{
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0644);
+	}
+}
+
+static void
+test_cursor_not_a_cursor(void **state)
+{
+	struct fx *f = *state;
+	struct spool_pos out;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/c", f->dir);
+	write_all(path, "", 0, O_CREAT | O_TRUNC);
+	assert_int_equal(spool_cursor_read(path, &out), -ENODATA);
+	write_all(path, "root:x:0:0:root:/root:/bin/sh\n", 31, O_CREAT | O_TRUNC);
+	assert_int_equal(spool_cursor_read(path, &out), -EINVAL);
+	write_all(path, "rauditd-ship cursor 1\nsegment 3\n", 32, O_CREAT | O_TRUNC);
+	assert_int_equal(spool_cursor_read(path, &out), -EINVAL);
+	write_all(path, "rauditd-ship cursor 1\nsegment 3\noffset 4\nmore\n", 47,
+	    O_CREAT | O_TRUNC);
+	assert_int_equal(spool_cursor_read(path, &out), -EINVAL);
+	write_all(path, "rauditd-ship cursor 1\nsegment 3\noffset 4\n", 42, O_CREAT | O_TRUNC);
+	assert_int_equal(spool_cursor_read(path, &out), 0);
+	assert_int_equal(out.offset, 4);
+}
+
 /* ---- names and lines --------------------------------------------------- */
 
 static void
@@ -1304,6 +1454,52 @@ test_reader_open_missing_dir(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* Seeking back, within the open segment and to an earlier one. */
+static void
+test_reader_seek(void **state)
+{
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_pos back;
+	char buf[512], want[512];
+	uint64_t L = recn_len(1);
+
+	snprintf(buf, sizeof(buf), "%s%s", recn(1), recn(2));
+	put_seg(f->dir, 1, buf);
+	snprintf(buf, sizeof(buf), "%s%s", recn(3), recn(4));
+	put_seg(f->dir, 2, buf);
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(drain(r, &t, 1), 1);
+	spool_reader_tell(r, &back);
+	assert_int_equal(drain(r, &t, 2), 2);
+	snprintf(want, sizeof(want), "1@1:0 2@1:%llu 3@2:0", (unsigned long long)L);
+	expect_trace(&t, want);
+	/* Back into segment 1 from segment 2: the rest again, in order. */
+	spool_reader_seek(r, &back);
+	assert_int_equal(drain(r, &t, 0), 3);
+	snprintf(want, sizeof(want), "2@1:%llu 3@2:0 4@2:%llu", (unsigned long long)L,
+	    (unsigned long long)L);
+	expect_trace(&t, want);
+	/* Within the segment held open, even after it was deleted. */
+	back.segment = 2;
+	back.offset = L;
+	del_seg(f->dir, 2);
+	spool_reader_seek(r, &back);
+	assert_int_equal(drain(r, &t, 0), 1);
+	snprintf(want, sizeof(want), "4@2:%llu", (unsigned long long)L);
+	expect_trace(&t, want);
+	/* To a segment that is gone: reported missing, then the next one. */
+	put_seg(f->dir, 3, recn(5));
+	back.segment = 1;
+	back.offset = 0;
+	del_seg(f->dir, 1);
+	spool_reader_seek(r, &back);
+	assert_int_equal(drain(r, &t, 0), 1);
+	expect_trace(&t, "MISSING@1:0+2 5@3:0");
+	spool_reader_close(r);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -1330,6 +1526,10 @@ main(void)
 		T(test_retention_by_bytes),
 		T(test_retention_both_limits),
 		T(test_retention_found_at_open),
+		T(test_retention_waits_for_shipper),
+		T(test_retention_size_forces_unshipped),
+		T(test_cursor_roundtrip),
+		T(test_cursor_not_a_cursor),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_line_valid),
 		T(test_reader_segments_in_order),
@@ -1342,6 +1542,7 @@ main(void)
 		T(test_reader_segment_deleted_before_open),
 		T(test_reader_long_line),
 		T(test_reader_resume_from_cursor),
+		T(test_reader_seek),
 		T(test_reader_follows_writer),
 		T(test_reader_open_missing_dir),
 	};

@@ -1,0 +1,210 @@
+/*
+ * rauditd-ship.c - this file is the shipper's main: options, the shared
+ * configuration file, signals, readiness, and the lifecycle around the
+ * engine in ship.c.
+ */
+#include "build_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "notify.h"
+#include "priv.h"
+#include "ship.h"
+
+#ifndef RAUDITD_CONF
+#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
+#endif
+
+/* Exit status; documented in rauditd-ship(8) and used by the unit file. */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,	/* the cursor could not be saved at the end */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_CONFIG = 3,	/* invalid configuration file */
+	EXIT_OFF = 4,		/* shipping is not configured (ship_target empty) */
+	EXIT_SPOOL = 5,		/* spool or cursor file unusable */
+	EXIT_RESOURCE = 7,	/* memory, librelp */
+};
+
+/* After a stop request, how long librelp may wait for the aggregator, s. */
+#define SHIP_STOP_GRACE_S	5
+
+static struct ship *the_ship;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: rauditd-ship [-fdn] [-c file]\n"
+	    "  -f, --foreground   log to stderr instead of syslog, do not detach\n"
+	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -n, --check        check the configuration, print the shipping keys, exit\n"
+	    "  -d, --debug        debug messages (implies -f)\n"
+	    "  -h, --help         this text\n"
+	    "  -V, --version      print the version\n",
+	    RAUDITD_CONF);
+}
+
+/* The first TERM/INT stops gracefully; a second one, or the grace timer, at once. */
+static void
+on_stop(int sig)
+{
+	static volatile sig_atomic_t seen;
+
+	if (the_ship == NULL)
+		return;
+	if (sig == SIGALRM || seen) {
+		ship_stop(the_ship, true);
+		return;
+	}
+	seen = 1;
+	ship_stop(the_ship, false);
+	alarm(SHIP_STOP_GRACE_S);
+}
+
+static void
+set_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART for poll() anyway; file I/O is restarted. */
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* A new configuration needs a restart; a reload must not kill us. */
+	signal(SIGHUP, SIG_IGN);
+}
+
+/* The keys rauditd-ship reads, as rauditd -n prints them. */
+static void
+print_check(const struct config *c)
+{
+	char *buf = NULL, *line, *save = NULL, path[PATH_MAX];
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return;
+	config_print(c, fp);
+	fclose(fp);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "spool_dir ", 10) == 0 || strncmp(line, "run_dir ", 8) == 0 ||
+		    strncmp(line, "stats_interval ", 15) == 0 || strncmp(line, "ship_", 5) == 0)
+			printf("%s\n", line);
+	printf("# cursor file: %s\n", config_ship_cursor(c, path, sizeof(path)));
+	printf("# status file: %s\n", config_ship_status(c, path, sizeof(path)));
+	free(buf);
+}
+
+/* Leave the terminal once everything that can fail at start has been checked. */
+static void
+detach(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		fatal(EXIT_RESOURCE, "fork");
+	if (pid > 0)
+		_exit(EXIT_OK);
+	setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground",	no_argument,		NULL, 'f' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "check",	no_argument,		NULL, 'n' },
+		{ "debug",	no_argument,		NULL, 'd' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfg_path = RAUDITD_CONF;
+	static struct config cfg;
+	char err[CONFIG_ERR_MAX];
+	bool foreground = false, debug = false, check = false;
+	enum ship_fail why;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "fc:ndhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': foreground = true; break;
+		case 'c': cfg_path = optarg; break;
+		case 'n': check = true; break;
+		case 'd': debug = foreground = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("rauditd-ship %s\n", PACKAGE_VERSION); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rauditd-ship: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	config_defaults(&cfg);
+	rc = config_load(&cfg, cfg_path, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "rauditd-ship: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	/* Whoever can write the configuration decides where the records go. */
+	if (priv_check_path(cfg_path, "config file", err, sizeof(err)) < 0) {
+		fprintf(stderr, "rauditd-ship: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (config_ship_check(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rauditd-ship: %s: %s\n", cfg_path, err);
+		return cfg.ship_target[0] == '\0' ? EXIT_OFF : EXIT_CONFIG;
+	}
+	if (check) {
+		print_check(&cfg);
+		return EXIT_OK;
+	}
+
+	log_init("rauditd-ship", foreground, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	the_ship = ship_open(&cfg, err, sizeof(err), &why);
+	if (the_ship == NULL)
+		fatalx(why == SHIP_FAIL_CONFIG ? EXIT_CONFIG : why == SHIP_FAIL_SPOOL ?
+		    EXIT_SPOOL : EXIT_RESOURCE, "ship: %s", err);
+	/* Until here the default actions apply: a stop simply ends the start. */
+	set_signals();
+	if (!foreground)
+		detach();
+	notify_ready("shipping");
+	rc = ship_run(the_ship);
+	notify_stopping("stopping");
+	ship_close(the_ship);
+	the_ship = NULL;
+	if (rc < 0) {
+		log_warnx("ship: could not save the cursor at the end: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
