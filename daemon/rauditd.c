@@ -100,7 +100,7 @@ struct daemon {
 	bool			 registered;
 	bool			 excluded_self;
 
-	bool			 stopping;
+	_Atomic bool		 stopping;	/* main writes, the monitor reads */
 	bool			 unreg_started;
 	pthread_t		 unreg_thread;
 	_Atomic bool		 unreg_done;
@@ -113,8 +113,9 @@ struct daemon {
 	char			**argv;
 	ev_timer		 upgrade_timer;	/* runs the upgrade outside callbacks */
 	unsigned		 reexecs;	/* images before this one */
-	uint64_t		 carried_ring;	/* records found in the adopted ring */
-	uint64_t		 carried_socket;	/* read before the socket first ran dry */
+	uint64_t		 carried_ring;	/* records found in the adopted ring (set at start) */
+	stat_t			 carried_socket;	/* read before the socket first ran dry;
+						 * main writes, the monitor thread reads */
 	bool			 counting_carried;
 
 	/* Guards the cfg fields the monitor thread reads (reload writes them). */
@@ -346,7 +347,7 @@ kernel_setup(struct daemon *d, int old_fd, const struct kernel_note *note)
 		netlink_rx_attach(d->rx, old_fd, NETLINK_RX_KERNEL);
 		for (int i = 0; i < 100000 && !empty; i++)
 			netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
-		d->carried_socket = stat_get(&d->rx_stats.received) - before;
+		stat_set(&d->carried_socket, stat_get(&d->rx_stats.received) - before);
 		netlink_rx_attach(d->rx, newfd, NETLINK_RX_KERNEL);	/* closes ours */
 		for (int tries = 0; tries < 500; tries++) {
 			struct timespec pause = { 0, 2000000 };
@@ -356,7 +357,7 @@ kernel_setup(struct daemon *d, int old_fd, const struct kernel_note *note)
 			nanosleep(&pause, NULL);
 		}
 		log_info("restart: %llu record(s) carried over in the socket, %llu in the ring",
-		    (unsigned long long)d->carried_socket, (unsigned long long)d->carried_ring);
+		    (unsigned long long)stat_get(&d->carried_socket), (unsigned long long)d->carried_ring);
 	} else {
 		rc = netlink_rx_register(d->rx, KAUDIT_TIMEOUT_MS);
 	}
@@ -445,11 +446,11 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* After a re-exec: what the socket held across it, up to the first
 	 * time it runs dry. */
 	if (d->counting_carried) {
-		d->carried_socket += stat_get(&d->rx_stats.received) - before;
+		stat_add(&d->carried_socket, stat_get(&d->rx_stats.received) - before);
 		if (empty) {
 			d->counting_carried = false;
 			log_info("upgrade: %llu record(s) carried over in the socket, %llu in the ring",
-			    (unsigned long long)d->carried_socket, (unsigned long long)d->carried_ring);
+			    (unsigned long long)stat_get(&d->carried_socket), (unsigned long long)d->carried_ring);
 		}
 	}
 	(void)loop;
@@ -546,11 +547,11 @@ report_source(struct daemon *d, struct report_src *src, bool main_thread)
 	/* Main-thread-only counters are left out of reports made elsewhere. */
 	src->control = main_thread ? d->control : NULL;
 	src->start_time = d->start_time;
-	src->state = d->stopping ? "stopping" : "running";
+	src->state = atomic_load(&d->stopping) ? "stopping" : "running";
 	src->pending_loss = main_thread ? netlink_rx_pending_loss(d->rx) : 0;
 	src->reexecs = d->reexecs;
 	src->carried_ring = d->carried_ring;
-	src->carried_socket = d->carried_socket;
+	src->carried_socket = stat_get(&d->carried_socket);
 }
 
 static bool
