@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "kaudit.h"
 #include "monitor.h"
+#include "thread.h"
 
 /* Bound on one request's wait for its answer (not on a kernel-side sleep). */
 #define MONITOR_TIMEOUT_MS	1000
@@ -232,13 +232,7 @@ monitor_main(void *arg)
 		}
 		if (m->tick)
 			m->tick(m->tick_arg, kicked);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		thread_deadline(&ts, ms);
 		pthread_mutex_lock(&m->mu);
 		while (!m->stop && !m->kicked &&
 		    pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
@@ -253,15 +247,10 @@ monitor_main(void *arg)
 int
 monitor_start(struct monitor *m)
 {
-	sigset_t all, old;
-	int rc;
+	int rc = thread_start(&m->thread, monitor_main, m);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&m->thread, NULL, monitor_main, m);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		return -rc;
+	if (rc < 0)
+		return rc;
 	m->started = true;
 	return 0;
 }
@@ -275,22 +264,13 @@ monitor_set_interval(struct monitor *m, unsigned interval_ms)
 int
 monitor_stop(struct monitor *m, unsigned timeout_ms)
 {
-	struct timespec ts;
-
 	if (!m->started)
 		return 0;
 	pthread_mutex_lock(&m->mu);
 	m->stop = true;
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	if (pthread_timedjoin_np(m->thread, NULL, &ts) != 0)
+	if (thread_join_within(m->thread, timeout_ms) < 0)
 		return -ETIMEDOUT;
 	m->started = false;
 	return 0;

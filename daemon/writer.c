@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "netlink_rx.h"
 #include "ring.h"
 #include "spool.h"
+#include "thread.h"
 #include "writer.h"
 
 /* Room for daemon records (segment marker, start, loss) ahead of a batch. */
@@ -778,20 +778,11 @@ detached:
 int
 writer_detach(struct writer *w, unsigned timeout_ms)
 {
-	struct timespec ts;
-
 	if (!w->started)
 		return 0;
 	atomic_store(&w->detach, true);
 	kick(w);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0)
+	if (thread_join_within(w->thread, timeout_ms) < 0)
 		return -ETIMEDOUT;
 	w->started = false;
 	return 0;
@@ -809,18 +800,12 @@ writer_reattach(struct writer *w)
 int
 writer_start(struct writer *w, const char *start_text)
 {
-	sigset_t all, old;
 	int rc;
 
 	if (start_text != w->start_text)
 		snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
-	/* The thread inherits the mask: all signals stay with the main loop. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&w->thread, NULL, writer_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		return -rc;
+	if ((rc = thread_start(&w->thread, writer_main, w)) < 0)
+		return rc;
 	w->started = true;
 	return 0;
 }
@@ -829,9 +814,6 @@ int
 writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
     uint64_t *left)
 {
-	struct timespec ts;
-	int rc;
-
 	*left = 0;
 	if (!w->started)
 		return 0;
@@ -842,11 +824,8 @@ writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
 	atomic_store(&w->stop, true);
 	kick(w);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* Room past the deadline for the batch in progress when it passed. */
-	ts.tv_sec += timeout_s + 5;
-	rc = pthread_timedjoin_np(w->thread, NULL, &ts);
-	if (rc != 0) {
+	if (thread_join_within(w->thread, (timeout_s + 5) * 1000u) < 0) {
 		uint64_t written, markers, out;
 		writer_counts(w, &written, &markers, &out);
 		*left = ring_records_in(w->ring) - out;
