@@ -47,15 +47,7 @@ trap 'del_exclude_rules; [ -n "${LPID:-}" ] && kill "$LPID" 2>/dev/null; kernel_
 trap 'exit 1' INT TERM
 kernel_save
 
-cat >"$WORK/rauditd.conf" <<CONF
-spool_dir = $WORK/spool
-run_dir = $WORK/run
-enable = yes
-backlog_limit = 8192
-flush = data
-segment_size = 1M
-num_segments = 0
-CONF
+kernel_conf "flush = data" "segment_size = 1M" "num_segments = 0"
 
 status_value() {
 	timeout 10 "$RAUDITCTL" -c "$WORK/rauditd.conf" -s 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'

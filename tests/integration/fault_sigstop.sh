@@ -18,12 +18,7 @@ trap 'kill -CONT "${RPID:-0}" 2>/dev/null; kernel_restore; cleanup_work' EXIT
 trap 'exit 1' INT TERM
 kernel_save
 
-cat >"$WORK/rauditd.conf" <<CONF
-spool_dir = $WORK/spool
-run_dir = $WORK/run
-enable = yes
-backlog_limit = 8192
-CONF
+kernel_conf
 
 start_rauditd "$WORK/rauditd.conf"
 wait_for 10 registered_as "$RPID" || { cat "$WORK/rauditd.log"; fail "rauditd did not register"; }

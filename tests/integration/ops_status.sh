@@ -31,15 +31,7 @@ trap 'stop_load; kernel_restore; cleanup_work' EXIT
 trap 'exit 1' INT TERM
 kernel_save
 
-cat >"$WORK/rauditd.conf" <<CONF
-spool_dir = $WORK/spool
-run_dir = $WORK/run
-enable = yes
-backlog_limit = 8192
-segment_size = 1M
-num_segments = 0
-monitor_interval = 200
-CONF
+kernel_conf "segment_size = 1M" "num_segments = 0" "monitor_interval = 200"
 
 # compare_kernel REF OUT: OUT's first lines are REF's lines, same names in
 # the same order, same values but for $VOLATILE. Prints nothing, or fails.

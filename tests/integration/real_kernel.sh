@@ -18,14 +18,7 @@ trap 'kernel_restore; cleanup_work' EXIT
 trap 'exit 1' INT TERM
 kernel_save
 
-cat >"$WORK/rauditd.conf" <<CONF
-spool_dir = $WORK/spool
-run_dir = $WORK/run
-enable = yes
-backlog_limit = 8192
-segment_size = 1M
-num_segments = 0
-CONF
+kernel_conf "segment_size = 1M" "num_segments = 0"
 
 start_rauditd "$WORK/rauditd.conf"
 wait_for 10 registered_as "$RPID" || { cat "$WORK/rauditd.log"; fail "rauditd (pid $RPID) did not register"; }

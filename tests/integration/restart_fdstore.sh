@@ -32,12 +32,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 kernel_save
 
-cat >"$WORK/rauditd.conf" <<CONF
-spool_dir = $WORK/spool
-run_dir = $WORK/run
-enable = yes
-backlog_limit = 8192
-CONF
+kernel_conf
 current() { tail -1 "$WORK/pids"; }
 
 python3 "$top_srcdir/tests/helpers/fdstore_manager.py" --dir "$WORK" --max-restarts 2 --timeout 120 \

@@ -19,12 +19,7 @@ trap 'kernel_restore; cleanup_work' EXIT
 trap 'exit 1' INT TERM
 kernel_save
 
-cat >"$WORK/rauditd.conf" <<CONF
-spool_dir = $WORK/spool
-run_dir = $WORK/run
-enable = yes
-backlog_limit = 8192
-CONF
+kernel_conf
 ctl() { "$top_builddir/rauditctl" -c "$WORK/rauditd.conf" "$@"; }
 
 start_rauditd "$WORK/rauditd.conf"
