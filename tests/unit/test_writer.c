@@ -645,6 +645,11 @@ test_basic_stream(void **state)
 	check_counts(f);
 	stop(f);
 	check_counts(f);
+	{
+		/* Every batch written and released: nothing left in flight. */
+		struct ring_inflight in;
+		assert_false(ring_get_inflight(f->ring, &in));
+	}
 	assert_true(stat_get(&f->st.fsyncs) >= 2);
 	assert_int_equal(stat_get(&f->st.write_errors), 0);
 	assert_int_equal(stat_get(&f->st.daemon_records), 3);
@@ -1083,6 +1088,76 @@ test_counts_while_running(void **state)
 	check_counts(f);
 }
 
+/*
+ * After a crash in the middle of a write, the next instance adopting the
+ * ring must not write twice what the dead writer got onto the disk: the
+ * whole lines after the segment's old size, less the daemon lines written
+ * ahead of the batch, are records released from the ring unwritten.
+ */
+static void
+test_settle_inflight(void **state)
+{
+	char dir[] = "/tmp/test_writer_settle.XXXXXX", path[PATH_MAX];
+	const char *old = "type=DAEMON_START msg=audit(1.000:1): op=start res=success\n";
+	const char *after =
+	    "type=DAEMON_ROTATE msg=audit(1.000:2): op=rotate-logs segment=1 res=success\n"
+	    "type=SYSCALL msg=audit(1.000:10): record 0\n"
+	    "type=SYSCALL msg=audit(1.000:11): record 1\n";
+	struct ring *r = ring_new(64 * 1024, false);
+	struct ring_inflight in = { 5, 1, 0, 1 }, got;
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t skipped = 99;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/audit-00000001.log", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(old, fp);
+	fputs(after, fp);
+	fclose(fp);
+	for (int i = 0; i < 5; i++) {
+		char text[32];
+		void *p;
+		snprintf(text, sizeof(text), "record %d", i);
+		p = ring_reserve(r, strlen(text));
+		assert_non_null(p);
+		memcpy(p, text, strlen(text));
+		ring_commit(r, strlen(text), AUDIT_SYSCALL);
+	}
+
+	/* Nothing in flight: nothing to settle. */
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+
+	/* One daemon line and two of the five records reached the segment. */
+	in.offset = strlen(old);
+	ring_set_inflight(r, &in);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 2);
+	assert_int_equal(ring_records_out(r), 2);
+	assert_false(ring_get_inflight(r, &got));
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	assert_int_equal(rec.len, strlen("record 2"));
+	assert_memory_equal(rec.data, "record 2", rec.len);
+
+	/* The segment is gone (retention): nothing can be proven written. */
+	in.segment = 7;
+	ring_set_inflight(r, &in);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(ring_records_out(r), 2);
+	assert_false(ring_get_inflight(r, &got));
+
+	unlink(path);
+	rmdir(dir);
+	ring_free(r);
+}
+
 int
 main(void)
 {
@@ -1101,6 +1176,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_sleeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_while_running, setup, teardown),
+		cmocka_unit_test(test_settle_inflight),
 	};
 
 	/* The writer's degraded-state warnings are expected here. */
