@@ -1122,9 +1122,8 @@ start_watchers(struct daemon *d)
 static void
 log_counters(struct daemon *d, const char *when)
 {
-	uint64_t written, markers, out;
+	uint64_t written, in_ring = report_in_ring(d->ring, &d->rx_stats, d->writer, &written);
 
-	writer_counts(d->writer, &written, &markers, &out);
 	log_info("%s: received %llu, written %llu, dropped ring_full %llu oversize %llu "
 	    "shutdown %llu, in ring %llu, spoofed %llu, malformed %llu, serial gaps %llu, "
 	    "ring high-water %zu of %zu bytes", when,
@@ -1133,8 +1132,7 @@ log_counters(struct daemon *d, const char *when)
 	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_RING_FULL]),
 	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_OVERSIZE]),
 	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_SHUTDOWN]),
-	    (unsigned long long)((ring_records_in(d->ring) - stat_get(&d->rx_stats.loss_markers)) -
-	    (out - markers)),
+	    (unsigned long long)in_ring,
 	    (unsigned long long)stat_get(&d->rx_stats.rejected_spoofed),
 	    (unsigned long long)stat_get(&d->rx_stats.rejected_malformed),
 	    (unsigned long long)d->gaps.gaps,
@@ -1450,11 +1448,10 @@ main(int argc, char **argv)
 	    (unsigned long long)d->gaps.gaps);
 	rc = writer_stop(d->writer, d->cfg.drain_timeout, text, &left);
 	{
-		uint64_t written, markers, out, in_ring;
-		writer_counts(d->writer, &written, &markers, &out);
-		in_ring = (ring_records_in(d->ring) - stat_get(&d->rx_stats.loss_markers)) -
-		    (out - markers);
-		stat_set(&d->rx_stats.dropped[DROP_SHUTDOWN], in_ring);
+		/* What the drain left in the ring is lost with this process. */
+		uint64_t written;
+		stat_set(&d->rx_stats.dropped[DROP_SHUTDOWN],
+		    report_in_ring(d->ring, &d->rx_stats, d->writer, &written));
 	}
 	if (rc < 0)
 		log_warnx("writer: stuck in a write past drain_timeout %u s; not waiting for it",

@@ -76,18 +76,24 @@ report_writer_state(const struct writer_stats *ws)
 
 /* The counters both renderings need, taken once. */
 struct snap {
-	uint64_t written, markers, ring_out, in_ring, dropped[DROP_NREASONS];
+	uint64_t written, in_ring, dropped[DROP_NREASONS];
 	uint64_t dropped_total;
 };
+
+uint64_t
+report_in_ring(const struct ring *ring, const struct rx_stats *rx,
+    const struct writer *w, uint64_t *written)
+{
+	uint64_t markers, out;
+
+	writer_counts(w, written, &markers, &out);
+	return (ring_records_in(ring) - stat_get(&rx->loss_markers)) - (out - markers);
+}
 
 static void
 take(const struct report_src *s, struct snap *sn)
 {
-	writer_counts(s->writer, &sn->written, &sn->markers, &sn->ring_out);
-	/* Kernel records in the ring: everything committed but loss markers,
-	 * minus everything released but loss markers. */
-	sn->in_ring = (ring_records_in(s->ring) - stat_get(&s->rx->loss_markers)) -
-	    (sn->ring_out - sn->markers);
+	sn->in_ring = report_in_ring(s->ring, s->rx, s->writer, &sn->written);
 	sn->dropped_total = 0;
 	for (int i = 0; i < DROP_NREASONS; i++) {
 		sn->dropped[i] = stat_get(&s->rx->dropped[i]);
@@ -157,7 +163,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "carried_ring %llu\n", (unsigned long long)s->carried_ring);
 	put(&o, "carried_socket %llu\n", (unsigned long long)s->carried_socket);
 	put(&o, "loss_pending %llu\n", (unsigned long long)s->pending_loss);
-	put(&o, "loss_records %llu\n", (unsigned long long)sn.markers);
+	put(&o, "loss_records %llu\n", (unsigned long long)stat_get(&ws->loss_markers));
 	put(&o, "rejected_spoofed %llu\n", (unsigned long long)stat_get(&s->rx->rejected_spoofed));
 	put(&o, "rejected_malformed %llu\n", (unsigned long long)stat_get(&s->rx->rejected_malformed));
 	put(&o, "control_messages %llu\n", (unsigned long long)stat_get(&s->rx->control));

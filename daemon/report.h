@@ -40,6 +40,14 @@ struct report_src {
 	uint64_t			 carried_socket; /* in the socket across it */
 };
 
+/*
+ * Kernel records in the ring now: committed but not loss markers, minus
+ * released but not loss markers; *written gets the writer's count of the
+ * same snapshot. The one place the identity's in_ring is computed.
+ */
+uint64_t report_in_ring(const struct ring *ring, const struct rx_stats *rx,
+    const struct writer *w, uint64_t *written);
+
 /* "name value\n" lines into buf; returns the length (truncated at cap). */
 size_t report_status(const struct report_src *s, char *buf, size_t cap);
 
