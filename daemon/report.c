@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -324,13 +326,21 @@ report_write_file(const char *path, const char *text, size_t len)
 	size_t off = 0;
 	int fd, rc = 0, n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	/*
+	 * The directory may be writable by someone less privileged (the
+	 * metrics textfile directory, a run_dir handed to another user): a
+	 * predictable name could be a planted link, hard link or FIFO. A
+	 * random name created exclusively is ours alone, never followed.
+	 */
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	while (off < len) {
+	if (fchmod(fd, 0644) < 0)
+		rc = -errno;
+	while (rc == 0 && off < len) {
 		ssize_t w = write(fd, text + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
