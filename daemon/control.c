@@ -45,6 +45,7 @@ struct control {
 	ev_io		 listen;	/* first member */
 	struct ev_loop	*loop;
 	int		 fd;
+	int		 pathfd;	/* O_PATH to the socket file we bound */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	gid_t		 group;
 	bool		 group_set;
@@ -246,6 +247,51 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/*
+ * The run directory must be ours: a directory another user can write (or
+ * a link to one) lets that user replace control.sock with an impostor or
+ * with a link that a chmod by path would follow.
+ */
+static int
+check_run_dir(const char *run_dir, const char **what)
+{
+	struct stat st;
+
+	*what = "create run directory";
+	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(run_dir, &st) < 0)
+		return -errno;
+	*what = "run directory is not a directory (a symbolic link?)";
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*what = "run directory is owned by another user";
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -EPERM;
+	*what = "run directory is writable by group or others";
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * Mode and group of the socket file, through the descriptor taken right
+ * after bind: never through the path, where a link may have been planted
+ * since. chmod needs a path: /proc/self/fd/N names the inode itself.
+ */
+static int
+set_mode_by_fd(int pathfd, gid_t group, bool group_set)
+{
+	char proc[64];
+
+	if (group_set && fchownat(pathfd, "", (uid_t)-1, group, AT_EMPTY_PATH) < 0)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
+	if (chmod(proc, group_set ? 0660 : 0600) < 0)
+		return -errno;
+	return 0;
+}
+
 struct control *
 control_open(struct ev_loop *loop, const char *run_dir, gid_t group,
     bool group_set, control_handler *fn, void *arg, const char **what)
@@ -260,6 +306,7 @@ control_open(struct ev_loop *loop, const char *run_dir, gid_t group,
 	if (c == NULL)
 		return NULL;
 	c->fd = -1;
+	c->pathfd = -1;
 	c->payload = malloc(CONTROL_MAX_PAYLOAD);
 	if (c->payload == NULL)
 		goto fail;
@@ -269,9 +316,10 @@ control_open(struct ev_loop *loop, const char *run_dir, gid_t group,
 	c->group = group;
 	c->group_set = group_set;
 
-	*what = "create run directory";
-	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
+	if ((e = check_run_dir(run_dir, what)) < 0) {
+		errno = -e;
 		goto fail;
+	}
 	n = snprintf(c->path, sizeof(c->path), "%s/%s", run_dir, CONTROL_SOCKET_NAME);
 	*what = "socket path too long";
 	if (n < 0 || (size_t)n >= sizeof(c->path)) {
@@ -303,9 +351,25 @@ control_open(struct ev_loop *loop, const char *run_dir, gid_t group,
 	umask(old);
 	if (n < 0)
 		goto fail;
-	*what = "chmod";
-	if (group_set && (chown(c->path, (uid_t)-1, group) < 0 || chmod(c->path, 0660) < 0))
+	*what = "open the socket file";
+	c->pathfd = open(c->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (c->pathfd < 0)
 		goto fail;
+	{
+		struct stat st;
+		*what = "the socket file was replaced after bind";
+		if (fstat(c->pathfd, &st) < 0)
+			goto fail;
+		if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+			errno = EEXIST;
+			goto fail;
+		}
+	}
+	*what = "chmod";
+	if (group_set && (e = set_mode_by_fd(c->pathfd, group, true)) < 0) {
+		errno = -e;
+		goto fail;
+	}
 	*what = "listen";
 	if (listen(c->fd, CONTROL_MAX_CLIENTS) < 0)
 		goto fail;
@@ -316,6 +380,8 @@ fail:
 	e = errno;
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->pathfd >= 0)
+		close(c->pathfd);
 	free(c->payload);
 	free(c);
 	errno = e;
@@ -325,17 +391,31 @@ fail:
 int
 control_set_group(struct control *c, gid_t group, bool group_set)
 {
+	int rc;
+
 	c->group = group;
 	c->group_set = group_set;
-	if (!group_set)
-		return chmod(c->path, 0600) < 0 ? -errno : 0;
-	if (chown(c->path, (uid_t)-1, group) < 0 || chmod(c->path, 0660) < 0) {
-		int e = errno;
+	rc = set_mode_by_fd(c->pathfd, group, group_set);
+	if (rc < 0 && group_set) {
 		/* Members could not reach the socket: do not claim they may. */
 		c->group_set = false;
-		return -e;
+		(void)set_mode_by_fd(c->pathfd, group, false);
 	}
-	return 0;
+	return rc;
+}
+
+/* Remove the socket file only if the path still names it. */
+static void
+unlink_if_ours(struct control *c)
+{
+	struct stat a, b;
+
+	if (c->pathfd >= 0 && fstat(c->pathfd, &a) == 0 && lstat(c->path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		unlink(c->path);
+	if (c->pathfd >= 0)
+		close(c->pathfd);
+	c->pathfd = -1;
 }
 
 void
@@ -353,7 +433,7 @@ control_close(struct control *c)
 	}
 	ev_io_stop(c->loop, &c->listen);
 	close(c->fd);
-	unlink(c->path);
+	unlink_if_ours(c);
 	free(c->payload);
 	free(c);
 }

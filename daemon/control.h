@@ -35,15 +35,19 @@ typedef void control_handler(void *arg, uint16_t type, bool privileged,
     struct control_reply *rep);
 
 /*
- * Listen on run_dir/control.sock (run_dir created 0755 if missing; a stale
- * socket is replaced, a live one is an error). gid < 0: root only.
+ * Listen on run_dir/control.sock (run_dir created 0755 if missing, refused
+ * if it is a link, another user's, or writable by group or others; a stale
+ * socket is replaced, a live one is an error). The socket file's mode and
+ * group are set through a descriptor taken at bind, never through the path
+ * again. gid < 0: root only.
  * Returns NULL with errno set; *what names the failing step.
  */
 struct control *control_open(struct ev_loop *loop, const char *run_dir,
     gid_t group, bool group_set, control_handler *fn, void *arg,
     const char **what);
 
-/* Change the group allowed to read status (SIGHUP). 0 or a negative errno
+/* Change the group allowed to read status (SIGHUP), on the socket file
+ * bound at open even if the path was replaced since. 0 or a negative errno
  * (giving the socket to a group needs CAP_CHOWN, kept only when a group
  * was configured at start). */
 int control_set_group(struct control *c, gid_t group, bool group_set);

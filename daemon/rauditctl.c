@@ -88,6 +88,27 @@ ctl_connect(void)
 		close(fd);
 		return -e;
 	}
+	/*
+	 * Before a byte goes out: is the server root (or us, for a daemon run
+	 * unprivileged)? Whoever can write run_dir could have bound an
+	 * impostor there, to feed us a false status or swallow a "stop".
+	 */
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (cred.uid != 0 && cred.uid != geteuid()) {
+			fprintf(stderr, "rauditctl: %s is served by uid %u (pid %ld), not root: "
+			    "refusing to talk to it\n", sa.sun_path, (unsigned)cred.uid,
+			    (long)cred.pid);
+			close(fd);
+			return -EACCES;
+		}
+	}
 	return fd;
 }
 

@@ -57,6 +57,15 @@ for want in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=' 'Restart=on-failure
 	'ProtectHome=yes' 'PrivateTmp=yes' 'RuntimeDirectory=rauditd'; do
 	grep -q "^$want" "$UNIT" || fail "$UNIT has no $want"
 done
+# The shipper (which a drop-in may run as another user) must not share
+# rauditd's runtime directory: systemd would give it, and the control
+# socket in it, to that user.
+SHIP_UNIT="$top_builddir/systemd/rauditd-ship.service"
+make -C "$top_builddir" systemd/rauditd-ship.service >/dev/null || fail "make systemd/rauditd-ship.service"
+[ "$(sed -n 's/^RuntimeDirectory=//p' "$SHIP_UNIT")" = rauditd-ship ] ||
+	fail "$SHIP_UNIT: RuntimeDirectory=$(sed -n 's/^RuntimeDirectory=//p' "$SHIP_UNIT"), want rauditd-ship (not rauditd's)"
+[ "$(sed -n 's/^ship_status = //p' "$top_srcdir/conf/rauditd.conf")" = /run/rauditd-ship/ship.status ] ||
+	fail "conf/rauditd.conf: ship_status is not in rauditd-ship's runtime directory"
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
 for c in CAP_AUDIT_CONTROL CAP_NET_ADMIN; do
 	case " $caps " in *" $c "*) ;; *) fail "CapabilityBoundingSet= lacks $c" ;; esac
