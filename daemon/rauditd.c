@@ -91,6 +91,8 @@ struct daemon {
 	uint64_t		 watchdog_usec;
 	uint64_t		 wd_last_batches;
 	ev_timer		 stop_timer;
+	ev_timer		 stop_defer;	/* runs begin_stop outside callbacks */
+	const char		*stop_why;
 	ev_async		 writer_async;
 	ev_async		 unreg_async;
 
@@ -516,7 +518,6 @@ begin_stop(struct daemon *d, const char *why)
 	log_info("stopping (%s)", why);
 	notify_stopping("stopping: draining to disk");
 	if (d->test_input != NULL) {
-		/* Not from inside a control callback: finish_stop frees control. */
 		atomic_store(&d->unreg_done, true);
 		ev_async_send(d->loop, &d->unreg_async);
 		return;
@@ -524,14 +525,45 @@ begin_stop(struct daemon *d, const char *why)
 	/* Keep receiving while the helper unregisters. */
 	rc = pthread_create(&d->unreg_thread, NULL, unregister_main, d);
 	if (rc != 0) {
-		log_warnx("stop: cannot start the unregister thread: %s", strerror(rc));
-		finish_stop(d);
+		/*
+		 * Unregister here instead (bounded by KAUDIT_TIMEOUT_MS per
+		 * request): the kernel must not keep a pid that is going away,
+		 * nor the rule excluding it. It ends with the same wake-up.
+		 */
+		log_warnx("stop: cannot start the unregister thread: %s; unregistering "
+		    "on the main thread", strerror(rc));
+		(void)unregister_main(d);
 		return;
 	}
 	d->unreg_started = true;
 	ev_timer_init(&d->stop_timer, stop_timeout_cb, UNREGISTER_WAIT_S, 0.);
 	d->stop_timer.data = d;
 	ev_timer_start(d->loop, &d->stop_timer);
+}
+
+static void
+stop_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	begin_stop(d, d->stop_why);
+}
+
+/*
+ * Every stop starts from its own loop iteration, never inside the callback
+ * that asked for it: the stop ends in finish_stop, which frees the control
+ * server, and a "rauditctl stop" request is still being handled by it.
+ */
+static void
+request_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping || ev_is_active(&d->stop_defer))
+		return;
+	d->stop_why = why;
+	ev_timer_set(&d->stop_defer, 0., 0.);
+	ev_timer_start(d->loop, &d->stop_defer);
 }
 
 static void
@@ -840,7 +872,7 @@ control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 		writer_resume(d->writer);
 		break;
 	case CONTROL_REQ_STOP:
-		begin_stop(d, "rauditctl stop");
+		request_stop(d, "rauditctl stop");
 		break;
 	case CONTROL_REQ_UPGRADE:
 		/* Not from inside this callback: the upgrade closes the socket. */
@@ -894,10 +926,10 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	switch (w->signum) {
 	case SIGTERM:
-		begin_stop(d, "SIGTERM");
+		request_stop(d, "SIGTERM");
 		break;
 	case SIGINT:
-		begin_stop(d, "SIGINT");
+		request_stop(d, "SIGINT");
 		break;
 	case SIGUSR1:
 		log_info("rotating on SIGUSR1");
@@ -1338,6 +1370,8 @@ main(int argc, char **argv)
 		fatalx(EXIT_RESOURCE, "libev: cannot initialise the default loop");
 	ev_timer_init(&d->upgrade_timer, upgrade_timer_cb, 0.05, 0.);
 	d->upgrade_timer.data = d;
+	ev_timer_init(&d->stop_defer, stop_defer_cb, 0., 0.);
+	d->stop_defer.data = d;
 
 	if (upgraded) {
 		/* The registered socket itself: same pid, same port. */
