@@ -40,6 +40,7 @@
 #include "seqgap.h"
 #include "spool.h"
 #include "stats.h"
+#include "thread.h"
 #include "writer.h"
 
 #ifndef RAUDITD_CONF
@@ -95,6 +96,13 @@ struct daemon {
 	const char		*stop_why;
 	ev_async		 writer_async;
 	ev_async		 unreg_async;
+
+	/* Reload: read and checked on a helper thread, applied on main. */
+	ev_async		 reload_async;
+	pthread_t		 reload_thread;
+	bool			 reload_busy;	/* main only */
+	bool			 reload_again;	/* a HUP came during a reload */
+	struct reload_job	*reload_job;	/* the helper's result */
 
 	/* Kernel state as found, to restore at stop. */
 	struct audit_status	 orig;
@@ -593,8 +601,9 @@ resolve_group(const char *name, gid_t *gid)
 
 	if (name[0] == '\0')
 		return false;
-	/* Main thread only, and no other thread calls getgrnam/getgrgid (the
-	 * writer's enricher uses getgrgid_r): its static result is safe. */
+	/* At start, on the main thread, and no other thread calls getgrnam or
+	 * getgrgid (the writer's enricher uses getgrgid_r, a reload helper
+	 * getgrnam_r): its static result is safe. */
 	gr = getgrnam(name); /* cppcheck-suppress getgrnamCalled */
 	if (gr == NULL) {
 		log_warnx("control: control_group \"%s\" does not exist; status is root only", name);
@@ -651,43 +660,141 @@ side_output(void *arg, bool kicked)
 
 static void note_changed(const char *key, bool reloadable, void *arg);
 
-static void
-do_reload(struct daemon *d)
+/*
+ * What a reload helper thread hands back: the parsed and checked file and
+ * the control group looked up, or why the file is refused.
+ */
+struct reload_job {
+	struct daemon	*d;
+	int		 rc;
+	char		 err[CONFIG_ERR_MAX];
+	struct config	 nc;
+	gid_t		 gid;
+	bool		 gid_set;
+	bool		 gid_missing;
+};
+
+/*
+ * Reload helper thread: the file I/O and the group lookup (which may ask
+ * NSS, LDAP and the like) stay off the receive path. The file gets the same
+ * trust check as at start: whoever can write it controls the audit trail.
+ */
+static void *
+reload_main(void *arg)
 {
-	struct config nc;
-	char err[CONFIG_ERR_MAX];
+	struct reload_job *j = arg;
+	char buf[16384];	/* getgrnam_r's strings: a group with many members */
+	struct group gr, *res = NULL;
+
+	config_defaults(&j->nc);
+	j->rc = config_load(&j->nc, j->d->cfg_path, j->err, sizeof(j->err));
+	if (j->rc == 0)
+		j->rc = priv_check_path(j->d->cfg_path, "config file", j->err, sizeof(j->err));
+	if (j->rc == 0 && j->nc.control_group[0] != '\0') {
+		if (getgrnam_r(j->nc.control_group, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
+			j->gid = res->gr_gid;
+			j->gid_set = true;
+		} else {
+			j->gid_missing = true;
+		}
+	}
+	ev_async_send(j->d->loop, &j->d->reload_async);
+	return NULL;
+}
+
+/* Main thread: apply what the helper read, or keep the running config. */
+static void
+reload_apply(struct daemon *d, struct reload_job *j)
+{
 	struct writer_settings ws;
 	size_t n;
 	int rc;
 
-	notify_reloading();
-	config_defaults(&nc);
-	rc = config_load(&nc, d->cfg_path, err, sizeof(err));
-	if (rc < 0) {
-		log_warnx("config: reload rejected, keeping the running configuration: %s", err);
-	} else {
-		n = config_diff(&d->cfg, &nc, note_changed, NULL);
-		pthread_mutex_lock(&d->cfg_mu);
-		config_apply_reloadable(&d->cfg, &nc);
-		pthread_mutex_unlock(&d->cfg_mu);
-		writer_settings_from_config(&ws, &d->cfg);
-		writer_reconfigure(d->writer, &ws);
-		if (d->monitor)
-			monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
-		if (d->control) {
-			d->control_gid_set = resolve_group(d->cfg.control_group, &d->control_gid);
-			rc = control_set_group(d->control, d->control_gid, d->control_gid_set);
-			if (rc < 0)
-				log_warnx("control: cannot give the socket to group %s: %s (a group "
-				    "configured only after start needs a restart)",
-				    d->cfg.control_group, strerror(-rc));
-		}
-		/* The timer is running: change its period the way libev allows. */
-		d->tick.repeat = (double)d->cfg.stats_interval;
-		ev_timer_again(d->loop, &d->tick);
-		log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
+	if (j->rc < 0) {
+		log_warnx("config: reload rejected, keeping the running configuration: %s", j->err);
+		return;
 	}
+	n = config_diff(&d->cfg, &j->nc, note_changed, NULL);
+	pthread_mutex_lock(&d->cfg_mu);
+	config_apply_reloadable(&d->cfg, &j->nc);
+	pthread_mutex_unlock(&d->cfg_mu);
+	writer_settings_from_config(&ws, &d->cfg);
+	writer_reconfigure(d->writer, &ws);
+	if (d->monitor)
+		monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
+	if (d->control) {
+		if (j->gid_missing)
+			log_warnx("control: control_group \"%s\" does not exist; status is root only",
+			    d->cfg.control_group);
+		d->control_gid = j->gid;
+		d->control_gid_set = j->gid_set;
+		rc = control_set_group(d->control, d->control_gid, d->control_gid_set);
+		if (rc < 0)
+			log_warnx("control: cannot give the socket to group %s: %s (a group "
+			    "configured only after start needs a restart)",
+			    d->cfg.control_group, strerror(-rc));
+	}
+	/* The timer is running: change its period the way libev allows. */
+	d->tick.repeat = (double)d->cfg.stats_interval;
+	ev_timer_again(d->loop, &d->tick);
+	log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
+}
+
+static void do_reload(struct daemon *d);
+
+static void
+reload_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct daemon *d = w->data;
+	struct reload_job *j = d->reload_job;
+
+	(void)loop;
+	(void)revents;
+	if (!d->reload_busy || j == NULL)
+		return;
+	/* The helper sent the wake-up as its last act: the join is immediate. */
+	pthread_join(d->reload_thread, NULL);
+	d->reload_job = NULL;
+	d->reload_busy = false;
+	reload_apply(d, j);
+	free(j);
 	notify_ready("running");
+	if (d->reload_again) {
+		d->reload_again = false;
+		do_reload(d);
+	}
+}
+
+static void
+do_reload(struct daemon *d)
+{
+	struct reload_job *j;
+	int rc;
+
+	if (d->reload_busy) {
+		/* The file may have changed again since the helper read it. */
+		d->reload_again = true;
+		return;
+	}
+	notify_reloading();
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		log_warnx("config: reload: out of memory; keeping the running configuration");
+		notify_ready("running");
+		return;
+	}
+	j->d = d;
+	d->reload_job = j;
+	d->reload_busy = true;
+	rc = thread_start(&d->reload_thread, reload_main, j);
+	if (rc < 0) {
+		log_warnx("config: reload: cannot start its thread: %s; keeping the running "
+		    "configuration", strerror(-rc));
+		d->reload_job = NULL;
+		d->reload_busy = false;
+		free(j);
+		notify_ready("running");
+	}
 }
 
 static void
@@ -1139,6 +1246,9 @@ start_watchers(struct daemon *d)
 	ev_async_init(&d->unreg_async, unreg_cb);
 	d->unreg_async.data = d;
 	ev_async_start(d->loop, &d->unreg_async);
+	ev_async_init(&d->reload_async, reload_async_cb);
+	d->reload_async.data = d;
+	ev_async_start(d->loop, &d->reload_async);
 	ev_timer_init(&d->tick, tick_cb, 1.0, (double)d->cfg.stats_interval);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
@@ -1453,6 +1563,9 @@ main(int argc, char **argv)
 	tell_parent(d, EXIT_OK);
 
 	ev_run(d->loop, 0);
+	/* A reload still reading the file: it ends on its own, soon. */
+	if (d->reload_busy && thread_join_within(d->reload_thread, 2000) == 0)
+		free(d->reload_job);
 
 	/*
 	 * The loop ends after the final drain. A loss at the very end may still
