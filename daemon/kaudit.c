@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 
@@ -236,4 +239,92 @@ kaudit_pid_alive(pid_t pid, char *comm, size_t commlen)
 	if (n > 0 && comm[n - 1] == '\n')
 		comm[n - 1] = '\0';
 	return true;
+}
+
+bool
+kaudit_is_audit_socket(int fd)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 || v != AF_NETLINK)
+		return false;
+	len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) < 0 || v != NETLINK_AUDIT)
+		return false;
+	return true;
+}
+
+/* Kernel socket inodes of NETLINK_AUDIT sockets, and whether one of them
+ * has portid pid. -errno when /proc/net/netlink cannot be read. */
+static int
+audit_sockets(pid_t pid, unsigned long *ino, size_t max, size_t *n, bool *by_portid)
+{
+	char line[256];
+	FILE *fp = fopen("/proc/net/netlink", "re");
+
+	*n = 0;
+	*by_portid = false;
+	if (fp == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		unsigned long sk, inode;
+		unsigned proto, groups, rmem, wmem, dump, locks, drops;
+		uint32_t portid;
+
+		/* sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode */
+		if (sscanf(line, "%lx %u %" SCNu32 " %x %u %u %u %u %u %lu", &sk, &proto,
+		    &portid, &groups, &rmem, &wmem, &dump, &locks, &drops, &inode) != 10)
+			continue;	/* the header line */
+		if (proto != NETLINK_AUDIT)
+			continue;
+		if (pid > 0 && portid == (uint32_t)pid)
+			*by_portid = true;
+		if (*n < max)
+			ino[(*n)++] = inode;
+	}
+	fclose(fp);
+	return 0;
+}
+
+bool
+kaudit_pid_has_audit_socket(pid_t pid)
+{
+	unsigned long ino[256];
+	char dir[64], path[PATH_MAX], link[64];
+	size_t n;
+	bool by_portid, found = false;
+	struct dirent *de;
+	DIR *dp;
+
+	if (pid <= 0)
+		return false;
+	/* Cannot tell: say yes, the caller stays careful. */
+	if (audit_sockets(pid, ino, sizeof(ino) / sizeof(ino[0]), &n, &by_portid) < 0)
+		return true;
+	if (by_portid)
+		return true;
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	if ((dp = opendir(dir)) == NULL)
+		/* Gone, or not ours to look at (another user without
+		 * CAP_SYS_PTRACE): only a vanished process is a no. */
+		return errno != ENOENT;
+	while (!found && (de = readdir(dp)) != NULL) {
+		unsigned long fino;
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &fino) != 1)
+			continue;
+		for (size_t i = 0; i < n && !found; i++)
+			found = ino[i] == fino;
+	}
+	closedir(dp);
+	return found;
 }

@@ -41,4 +41,16 @@ int kaudit_exclude_pid(int fd, pid_t pid, bool add);
 /* Is pid a live process? Fills comm (the command name) when it is. */
 bool kaudit_pid_alive(pid_t pid, char *comm, size_t commlen);
 
+/* Is fd a NETLINK_AUDIT socket (SO_DOMAIN, SO_PROTOCOL)? */
+bool kaudit_is_audit_socket(int fd);
+
+/*
+ * Does process pid hold a NETLINK_AUDIT socket (one whose portid is pid in
+ * /proc/net/netlink, or one among its descriptors)? A pid the kernel lists
+ * as its audit daemon that holds none is a dead daemon's number reused by
+ * another process. true when it cannot be told (not readable): callers
+ * treat a yes as a live daemon, so the doubt stays on the careful side.
+ */
+bool kaudit_pid_has_audit_socket(pid_t pid);
+
 #endif

@@ -274,9 +274,21 @@ kernel_precheck(struct daemon *d)
 	if (rc < 0)
 		fatalx(EXIT_KERNEL, "kernel: audit status request failed: %s%s",
 		    strerror(-rc), rc == -EPERM ? " (needs CAP_AUDIT_CONTROL)" : "");
-	if (d->orig.pid != 0 && (pid_t)d->orig.pid != getpid() &&
-	    kaudit_pid_alive((pid_t)d->orig.pid, comm, sizeof(comm)))
-		fatalx(EXIT_BUSY, "kernel: another audit daemon is registered: pid %u (%s); "
+	if (d->orig.pid == 0 || (pid_t)d->orig.pid == getpid() ||
+	    !kaudit_pid_alive((pid_t)d->orig.pid, comm, sizeof(comm)))
+		return;
+	/*
+	 * A live process with that number that holds no audit socket is not
+	 * the daemon the kernel registered: that one died and its pid was
+	 * reused. The kernel drops such a registration when we register (its
+	 * port no longer answers), and refuses us if it still does.
+	 */
+	if (!kaudit_pid_has_audit_socket((pid_t)d->orig.pid)) {
+		log_info("kernel: the registered audit pid %u is now \"%s\", which holds no "
+		    "audit socket: a dead daemon's pid, reused; taking over", d->orig.pid, comm);
+		return;
+	}
+	fatalx(EXIT_BUSY, "kernel: another audit daemon is registered: pid %u (%s); "
 		    "stop it first, rauditd does not take over a live daemon",
 		    d->orig.pid, comm);
 }
@@ -1427,6 +1439,13 @@ main(int argc, char **argv)
 
 		notify_listen_fds(names, fds, 2);
 		stored_audit_fd = fds[0];
+		/* Drained as if it were the kernel's: it must be an audit socket. */
+		if (stored_audit_fd >= 0 && !kaudit_is_audit_socket(stored_audit_fd)) {
+			log_warnx("restart: the stored \"audit\" descriptor %d is not a NETLINK_AUDIT "
+			    "socket; ignoring it", stored_audit_fd);
+			close(stored_audit_fd);
+			stored_audit_fd = -1;
+		}
 		if (fds[1] >= 0) {
 			d->ring = ring_adopt(fds[1], d->cfg.lock_ring);
 			if (d->ring == NULL) {
