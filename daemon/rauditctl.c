@@ -7,6 +7,7 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -336,6 +337,22 @@ print_kernel(const struct kstatus *ks)
 		    ks->locked ? "locked" : "unlocked");
 }
 
+/*
+ * A value on the terminal: control bytes (a daemon's configured path, a
+ * status file another user wrote) go out as \xNN, never raw.
+ */
+static void
+print_text(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 static void
 print_rauditd(const struct status *st)
 {
@@ -349,7 +366,10 @@ print_rauditd(const struct status *st)
 			continue;
 		if (strncmp(n, "rauditd_", 8) == 0 || strcmp(n, "uptime_s") == 0)
 			continue;
-		printf("%s %s\n", n, st->kv[i].value);
+		print_text(n);
+		putchar(' ');
+		print_text(st->kv[i].value);
+		putchar('\n');
 	}
 }
 
@@ -423,21 +443,37 @@ static int
 fetch_ship(struct status *st, long long *age)
 {
 	char path[PATH_MAX], *text;
-	FILE *fp;
+	struct stat sb;
 	size_t n;
-	int rc;
+	int fd, rc;
 
 	memset(st, 0, sizeof(*st));
-	fp = fopen(config_ship_status(&cfg, path, sizeof(path)), "re");
-	if (fp == NULL)
+	/*
+	 * The shipper (perhaps another user) writes this file: a link planted
+	 * here must not make root print some other file, nor a FIFO hang us.
+	 */
+	fd = open(config_ship_status(&cfg, path, sizeof(path)),
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
 	text = malloc(CONTROL_MAX_PAYLOAD + 1);
 	if (text == NULL) {
-		fclose(fp);
+		close(fd);
 		return -ENOMEM;
 	}
-	n = fread(text, 1, CONTROL_MAX_PAYLOAD, fp);
-	fclose(fp);
+	for (n = 0; n < CONTROL_MAX_PAYLOAD; ) {
+		ssize_t r = read(fd, text + n, CONTROL_MAX_PAYLOAD - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
 	text[n] = '\0';
 	if ((rc = status_parse(st, text)) < 0) {
 		status_free(st);
@@ -463,6 +499,8 @@ print_ship(bool json)
 	if (json) {
 		printf(",\"ship\":{\"ship_status_age_s\":%lld", age);
 		for (size_t i = 0; i < sh.n; i++) {
+			if (strncmp(sh.kv[i].name, "ship_", 5) != 0)
+				continue;
 			printf(",");
 			json_string(sh.kv[i].name);
 			putchar(':');
@@ -473,8 +511,15 @@ print_ship(bool json)
 		}
 		printf("}");
 	} else {
-		for (size_t i = 0; i < sh.n; i++)
-			printf("%s %s\n", sh.kv[i].name, sh.kv[i].value);
+		/* Only the shipper's own names: no line posing as rauditd's. */
+		for (size_t i = 0; i < sh.n; i++) {
+			if (strncmp(sh.kv[i].name, "ship_", 5) != 0)
+				continue;
+			print_text(sh.kv[i].name);
+			putchar(' ');
+			print_text(sh.kv[i].value);
+			putchar('\n');
+		}
 		printf("ship_status_age_s %lld\n", age);
 	}
 	status_free(&sh);

@@ -52,6 +52,23 @@ put(struct out *o, const char *fmt, ...)
 		o->len = o->cap;
 }
 
+/*
+ * Text that did not come from us (a configured path, today) on a status
+ * line: a control byte could end the line, forge the next one or drive the
+ * reader's terminal. Those and the backslash go out as \xNN.
+ */
+static void
+put_text(struct out *o, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			put(o, "\\x%02x", c);
+		else
+			put(o, "%c", c);
+	}
+}
+
 static uint64_t
 mono_ns(void)
 {
@@ -199,7 +216,9 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "writer_daemon_records %llu\n", (unsigned long long)stat_get(&ws->daemon_records));
 	put(&o, "written_bytes %llu\n", (unsigned long long)stat_get(&ws->bytes));
 	put(&o, "flush %s\n", flush_names[s->cfg->flush]);
-	put(&o, "spool_dir %s\n", s->cfg->spool_dir);
+	put(&o, "spool_dir ");
+	put_text(&o, s->cfg->spool_dir);
+	put(&o, "\n");
 	put(&o, "spool_segment %llu\n", (unsigned long long)stat_get(&ws->segment));
 	put(&o, "spool_segment_bytes %llu\n", (unsigned long long)stat_get(&ws->segment_bytes));
 	put(&o, "spool_bytes %llu\n", (unsigned long long)stat_get(&ws->spool_bytes));
