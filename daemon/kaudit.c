@@ -309,7 +309,8 @@ kaudit_pid_has_audit_socket(pid_t pid)
 		/* Gone, or not ours to look at (another user without
 		 * CAP_SYS_PTRACE): only a vanished process is a no. */
 		return errno != ENOENT;
-	while (!found && (de = readdir(dp)) != NULL) {
+	/* readdir on a DIR only this call uses is safe (readdir_r is deprecated). */
+	while (!found && (de = readdir(dp)) != NULL) { /* cppcheck-suppress readdirCalled */
 		unsigned long fino;
 		ssize_t len;
 
