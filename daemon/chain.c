@@ -535,8 +535,9 @@ chain_key_create(const char *path, uint64_t segment, char *vkey, size_t cap)
 		rc = -errno;
 		goto fail;
 	}
-	/* The verification key is the same line without its newline. */
-	snprintf(vkey, cap, "%.*s", CHAIN_KEY_LINE_LEN - 1, line);
+	/* The verification key: the same fields, without the padding. */
+	hex_encode(line, key, CHAIN_HASH_LEN);
+	snprintf(vkey, cap, CHAIN_KEY_PREFIX "%llu-%s", (unsigned long long)segment, line);
 	rc = 0;
 fail:
 	OPENSSL_cleanse(key, sizeof(key));
