@@ -303,9 +303,11 @@ int
 chain_start(struct chain *c, uint64_t segment, char *out, size_t cap)
 {
 	static const unsigned char zero[CHAIN_HASH_LEN];
-	int n = fields(c, segment - 1, zero, zero, out, cap);
+	int n;
 
-	if (n < 0)
+	if (segment == 0)
+		return -EINVAL;			/* segment numbers start at 1 */
+	if ((n = fields(c, segment - 1, zero, zero, out, cap)) < 0)
 		return n;
 	if (EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
 		return -ENOMEM;

@@ -96,7 +96,7 @@ int chain_key_create(const char *path, uint64_t segment, char *vkey, size_t cap)
  * Start (or restart after a break) the chain at segment: the previous link
  * is zero and segment's running digest is empty. Writes the marker fields
  * (chain_seg = segment - 1, zero digest and link) into out. Returns their
- * length or -ENOSPC.
+ * length, -ENOSPC, or -EINVAL for segment 0.
  */
 int chain_start(struct chain *c, uint64_t segment, char *out, size_t cap);
 

@@ -608,6 +608,7 @@ test_seal_with_key_ahead(void **state)
 
 	assert_int_equal(chain_key_create(f->keypath, 5, f->vkey, sizeof(f->vkey)), 0);
 	assert_int_equal(chain_key_open(c, f->keypath, &what), 0);
+	assert_int_equal(chain_start(c, 0, fields, sizeof(fields)), -EINVAL);
 	assert_true(chain_start(c, 3, fields, sizeof(fields)) > 0);
 	assert_int_equal(chain_seal(c, fields, sizeof(fields)), -ESTALE);
 	assert_int_equal(chain_segment(c), 3);
