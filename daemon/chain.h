@@ -43,11 +43,15 @@
  *  - startup, re-exec upgrade, fd-store restart: after the torn tail is
  *    cut, chain_resume() on the newest existing segment (a re-read, at
  *    startup only), then chain_seal() for the next segment as at rotation.
- *    When chain_resume() or that chain_seal() fails (no chain marker: a
- *    pre-chain spool or a crash before the marker was written; a key that
- *    has already evolved past the segment; an unreadable segment), the
- *    writer calls chain_start() and writes "op=chain-break reason=..." as
- *    a DAEMON_ERR right after the marker.
+ *    If the newest segment is empty (a crash after it was created, before
+ *    its marker was written), chain_resume() the one before it and call
+ *    chain_seal() twice: the first seal is written nowhere, the second
+ *    (the empty segment's) goes into the new marker; the verifier folds
+ *    the unwritten link in. When chain_resume() or a chain_seal() fails
+ *    (no chain marker: a pre-chain spool; a key that has already evolved
+ *    past the segment; an unreadable segment), the writer calls
+ *    chain_start() and writes "op=chain-break reason=..." as a DAEMON_ERR
+ *    right after the marker.
  *  - retention may delete the oldest segments: the verifier takes the
  *    oldest present as its anchor.
  */

@@ -52,6 +52,12 @@ struct verify {
 	unsigned char		 k[CHAIN_HASH_LEN];	/* the key evolved to k_seg */
 	uint64_t		 k_seg;
 	bool			 noted_unchecked;
+	/* A segment before an empty one: its seal was never written, its link
+	 * is folded into the chain when the next seal is checked. */
+	bool			 pending;
+	uint64_t		 pending_no;
+	unsigned char		 pending_digest[CHAIN_HASH_LEN];
+	char			 pending_path[4200];
 };
 
 static void
@@ -225,9 +231,10 @@ key_for(struct verify *v, uint64_t no)
 	return 0;
 }
 
-/* Check the link that seals prev, given in cur's marker. */
+/* Check the link that seals prev, given in cur's marker; pending: the
+ * segment before prev was sealed nowhere (prev is empty), fold it in first. */
 static void
-check_link(struct verify *v, const struct scan *prev, const struct scan *cur)
+check_link(struct verify *v, const struct scan *prev, const struct scan *cur, bool pending)
 {
 	const struct chain_marker *m = &cur->m;
 	unsigned char link[CHAIN_HASH_LEN];
@@ -254,6 +261,15 @@ check_link(struct verify *v, const struct scan *prev, const struct scan *cur)
 		    (unsigned long long)v->key->segment);
 		goto next;
 	}
+	if (pending) {
+		/* The link of the segment before the empty one, never written. */
+		if ((m->keyed && key_for(v, v->pending_no) < 0) ||
+		    chain_link(v->link, v->pending_no, v->pending_digest,
+		    m->keyed ? v->k : NULL, v->link) < 0) {
+			say(v, true, prev->path, "cannot compute the link before it");
+			goto next;
+		}
+	}
 	if (m->keyed) {
 		if (key_for(v, prev->no) < 0) {
 			say(v, true, prev->path, "cannot evolve the verification key");
@@ -264,9 +280,15 @@ check_link(struct verify *v, const struct scan *prev, const struct scan *cur)
 	if (chain_link(v->link, prev->no, prev->digest, key, link) < 0 ||
 	    CRYPTO_memcmp(link, m->link, CHAIN_HASH_LEN) != 0) {
 		ok = false;
-		say(v, true, prev->path, "its link in %s does not verify%s: the chain was "
-		    "rebuilt or the segments before it changed", cur->path,
-		    key ? " under the verification key" : "");
+		if (pending)
+			say(v, true, v->pending_path, "its link, sealed with the empty %s in %s, "
+			    "does not verify%s: it or the segments before it changed, or the "
+			    "chain was rebuilt", prev->path, cur->path,
+			    key ? " under the verification key" : "");
+		else
+			say(v, true, prev->path, "its link in %s does not verify%s: the chain was "
+			    "rebuilt or the segments before it changed", cur->path,
+			    key ? " under the verification key" : "");
 	}
 	if (ok)
 		v->res->sealed_ok++;
@@ -274,6 +296,35 @@ next:
 	/* Go on from the link as written, to report later problems too. */
 	memcpy(v->link, m->link, CHAIN_HASH_LEN);
 	v->link_known = true;
+}
+
+/*
+ * An empty segment that is not the newest: the daemon stopped after
+ * creating it and before writing its marker, and sealed it, empty, in the
+ * marker of the next. The seal of the segment before it was never written;
+ * its link goes into the next check. Returns false when cur is not that.
+ */
+static bool
+pass_empty(struct verify *v, const struct scan *prev, const struct scan *cur, bool newest)
+{
+	if (cur->err < 0 || cur->size != 0)
+		return false;
+	if (newest) {
+		say(v, false, cur->path, "open segment: empty, its marker not written yet");
+		return true;
+	}
+	say(v, false, cur->path, "empty: the daemon stopped before writing its marker; "
+	    "the chain goes through it");
+	if (prev == NULL || prev->err < 0 || v->pending) {
+		v->link_known = false;	/* an empty anchor, or two in a row */
+		v->pending = false;
+		return true;
+	}
+	v->pending = v->link_known;
+	v->pending_no = prev->no;
+	memcpy(v->pending_digest, prev->digest, CHAIN_HASH_LEN);
+	snprintf(v->pending_path, sizeof(v->pending_path), "%s", prev->path);
+	return true;
 }
 
 /* The oldest present segment, or the first after a gap: taken as given. */
@@ -323,7 +374,10 @@ static void
 check_pair(struct verify *v, const struct scan *prev, const struct scan *cur)
 {
 	const struct chain_marker *m = &cur->m;
+	bool pending = v->pending;
 
+	/* Only a link that is checked folds the pending one in. */
+	v->pending = false;
 	if (!check_marker(v, cur)) {
 		v->link_known = false;
 		return;
@@ -360,7 +414,7 @@ check_pair(struct verify *v, const struct scan *prev, const struct scan *cur)
 		v->link_known = true;
 		return;			/* prev had no usable marker: reported */
 	}
-	check_link(v, prev, cur);
+	check_link(v, prev, cur, pending);
 }
 
 static void
@@ -439,7 +493,10 @@ chain_verify_dir(const char *dir, const struct chain_verify_key *key,
 
 		scan_segment(dir, nos[i], cur, head, buf);
 		res->segments++;
-		if (i == 0) {
+		if ((i == 0 || nos[i] == nos[i - 1] + 1) &&
+		    pass_empty(&v, i ? prev : NULL, cur, i + 1 == n)) {
+			continue;
+		} else if (i == 0) {
 			if (check_marker(&v, cur))
 				anchor(&v, cur, false);
 		} else if (nos[i] != nos[i - 1] + 1) {
