@@ -41,8 +41,10 @@
  *    evolves forward; the other order would lose the key of an unsealed
  *    segment and force a break.
  *  - startup, re-exec upgrade, fd-store restart: after the torn tail is
- *    cut, chain_resume() on the newest existing segment (a re-read, at
- *    startup only), then chain_seal() for the next segment as at rotation.
+ *    cut, chain_resume() on the segment that was newest before this start
+ *    (spool_recovery.last; a re-read, at startup only), then chain_seal()
+ *    for the new segment's marker as at rotation, chain_key_advance() once
+ *    it is on disk. A fresh spool (no segment before) gets chain_start().
  *    If the newest segment is empty (a crash after it was created, before
  *    its marker was written), chain_resume() the one before it and call
  *    chain_seal() twice: the first seal is written nowhere, the second
@@ -111,9 +113,10 @@ int chain_update(struct chain *c, const void *buf, size_t len);
  * Seal the open segment: finish its digest, compute its link (a MAC under
  * its key when keyed, evolving the in-memory key forward to the segment if
  * the file lags), write the fields for the next segment's marker into out,
- * and start the next segment (number + 1) with an empty digest. Returns the
- * fields' length, -ENOSPC, or -ESTALE when the key has already evolved past
- * the segment (nothing changed: the caller breaks the chain).
+ * and start the next segment (number + 1) with an empty digest. cap must
+ * be at least CHAIN_FIELDS_MAX. Returns the fields' length, -ENOSPC, or
+ * -ESTALE when the key has already evolved past the segment (nothing
+ * changed: the caller breaks the chain).
  */
 int chain_seal(struct chain *c, char *out, size_t cap);
 
