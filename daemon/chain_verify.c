@@ -33,6 +33,7 @@ struct scan {
 	uint64_t		no;
 	char			path[4200];
 	int			err;		/* open/read failed: -errno */
+	bool			notreg;		/* not a regular file */
 	uint64_t		size;
 	uint64_t		whole;		/* bytes up to and including the last '\n' */
 	unsigned char		digest[CHAIN_HASH_LEN];
@@ -204,6 +205,7 @@ scan_segment(const char *dir, uint64_t no, struct scan *s, char *head, char *buf
 	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		s->err = -EINVAL;
+		s->notreg = true;
 		close(fd);
 		return;
 	}
@@ -350,7 +352,8 @@ static bool
 check_marker(struct verify *v, const struct scan *cur)
 {
 	if (cur->err < 0) {
-		say(v, true, cur->path, "cannot be read: %s", strerror(-cur->err));
+		say(v, true, cur->path, "cannot be read: %s", cur->notreg ? "not a regular file" :
+		    cur->err == -ELOOP ? "a symbolic link" : strerror(-cur->err));
 		return false;
 	}
 	if (cur->marker_rc < 0) {

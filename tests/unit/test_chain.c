@@ -653,6 +653,44 @@ test_empty_segment_after_crash(void **state)
 	assert_int_equal(r.failures, 0);	/* MACs: only the key tells */
 }
 
+/*
+ * Segment files an intruder or a broken disk may leave: a first line longer
+ * than the head, binary bytes, a symlink, a FIFO (which must not block the
+ * verifier). Each fails, named; nothing crashes or hangs.
+ */
+static void
+test_hostile_files(void **state)
+{
+	struct fx *f = *state;
+	struct chain_verify_result r;
+	char path[256], *big = malloc(CHAIN_HEAD_MAX + 100);
+	int fd;
+
+	assert_non_null(big);
+	build(f, 2, 0, "k");
+	memset(big, 'A', CHAIN_HEAD_MAX + 100);
+	memcpy(big, "type=DAEMON_ROTATE msg=audit(1.000:1): segment=3 ", 49);
+	seg_path(f, 3, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(write(fd, big, CHAIN_HEAD_MAX + 100), CHAIN_HEAD_MAX + 100);
+	close(fd);
+	seg_path(f, 4, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(write(fd, "type=DAEMON_ROTATE\0\n\xff\xfe\n", 23), 23);
+	close(fd);
+	seg_path(f, 5, path, sizeof(path));
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	seg_path(f, 6, path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	r = verify(f, NULL);
+	assert_int_equal(r.segments, 6);
+	for (uint64_t no = 3; no <= 6; no++)
+		assert_true(failed_on(f, no));
+	assert_non_null(strstr(f->out, "a symbolic link"));
+	assert_non_null(strstr(f->out, "not a regular file"));
+	free(big);
+}
+
 static void
 test_resume_without_marker(void **state)
 {
@@ -829,6 +867,7 @@ main(void)
 		T(test_break_unexplained_fails),
 		T(test_resume_matches_running),
 		T(test_empty_segment_after_crash),
+		T(test_hostile_files),
 		T(test_resume_without_marker),
 		T(test_seal_with_key_ahead),
 		T(test_key_evolution),
