@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
+#include "chain_verify.h"
 #include "config.h"
 #include "control_proto.h"
 #include "kaudit.h"
@@ -59,7 +61,8 @@ usage(FILE *fp)
 	    "usage: rauditctl [-c file] [-s [--json] [--watch seconds]]\n"
 	    "       rauditctl [-c file] top [-i seconds] [-n count]\n"
 	    "       rauditctl [-c file] rotate | reload | stop | resume | state | upgrade\n"
-	    "       rauditctl [-c file] verify [dir]\n"
+	    "       rauditctl [-c file] verify [dir] [--key vkey|file]\n"
+	    "       rauditctl [-c file] keygen keyfile [dir]\n"
 	    "  -c, --config FILE  rauditd's configuration (default %s)\n"
 	    "  -s, --status       kernel status as auditctl -s prints it, then rauditd's counters\n"
 	    "      --json         the same as JSON\n"
@@ -688,9 +691,13 @@ verify_cb(void *arg, enum spool_event ev, const struct spool_pos *pos, uint64_t 
 	v->problems++;
 }
 
+static int read_vkey(const char *arg, struct chain_verify_key *k);
+static int verify_chain(const char *dir, const struct chain_verify_key *key);
+
 static int
-cmd_verify(const char *dir)
+cmd_verify(const char *dir, const char *vkey)
 {
+	struct chain_verify_key key;
 	struct verify_ctx v = { dir, 0 };
 	struct spool_reader *r;
 	struct spool_reader_stats st;
@@ -701,6 +708,12 @@ cmd_verify(const char *dir)
 	bool expect_marker = true;
 	int rc;
 
+	if (vkey != NULL && (rc = read_vkey(vkey, &key)) < 0) {
+		fprintf(stderr, "rauditctl: verify: --key %s: not a verification key "
+		    "(seal1-SEGMENT-HEX), nor a file holding one: %s\n", vkey,
+		    strerror(rc == -EINVAL ? EINVAL : -rc));
+		return CTL_USAGE;
+	}
 	r = spool_reader_open(dir, NULL, verify_cb, &v);
 	if (r == NULL) {
 		fprintf(stderr, "rauditctl: verify %s: %s\n", dir, strerror(errno));
@@ -750,7 +763,94 @@ cmd_verify(const char *dir)
 	printf("%s: %llu segment(s), %llu record(s), %llu problem(s)\n", dir,
 	    (unsigned long long)st.segments, (unsigned long long)st.lines,
 	    (unsigned long long)v.problems + markers_bad);
-	return v.problems + markers_bad ? CTL_FAIL : CTL_OK;
+	rc = verify_chain(dir, vkey ? &key : NULL);
+	return v.problems + markers_bad || rc != CTL_OK ? CTL_FAIL : CTL_OK;
+}
+
+/* ---- the tamper-evidence chain: verify --key, keygen ------------------- */
+
+static void
+chain_cb(void *arg, bool failure, const char *file, const char *msg)
+{
+	(void)arg;
+	printf("%s: %s%s\n", file, failure ? "" : "note: ", msg);
+}
+
+/* The verification key, given as its text or as a file holding it. */
+static int
+read_vkey(const char *arg, struct chain_verify_key *k)
+{
+	char buf[CHAIN_KEY_TEXT_MAX + 32];
+	ssize_t n;
+	int fd;
+
+	if (chain_key_parse(arg, strlen(arg), &k->segment, k->key) == 0)
+		return 0;
+	fd = open(arg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return chain_key_parse(buf, (size_t)n, &k->segment, k->key);
+}
+
+/*
+ * The chain is checked when a verification key is given, or when any
+ * segment carries chain fields: a spool written entirely without them
+ * comes from a rauditd that did not chain, and says so.
+ */
+static int
+verify_chain(const char *dir, const struct chain_verify_key *key)
+{
+	struct chain_verify_result res;
+	uint64_t newest, chained;
+	int rc;
+
+	if ((rc = chain_verify_survey(dir, &newest, &chained)) < 0) {
+		fprintf(stderr, "rauditctl: verify %s: %s\n", dir, strerror(-rc));
+		return CTL_FAIL;
+	}
+	if (chained == 0 && key == NULL) {
+		printf("%s: chain: no segment carries chain fields; written without tamper "
+		    "evidence\n", dir);
+		return CTL_OK;
+	}
+	if ((rc = chain_verify_dir(dir, key, chain_cb, NULL, &res)) < 0) {
+		fprintf(stderr, "rauditctl: verify %s: %s\n", dir, strerror(-rc));
+		return CTL_FAIL;
+	}
+	printf("%s: chain: %llu sealed segment(s) verified%s, %llu explained break(s), "
+	    "%llu problem(s)\n", dir, (unsigned long long)res.sealed_ok,
+	    key ? " with the verification key" : "", (unsigned long long)res.breaks,
+	    (unsigned long long)res.failures);
+	return res.failures ? CTL_FAIL : CTL_OK;
+}
+
+/* A new sealing key for the newest segment of dir; print the verification key. */
+static int
+cmd_keygen(const char *path, const char *dir)
+{
+	char vkey[CHAIN_KEY_TEXT_MAX];
+	uint64_t newest, chained;
+	int rc;
+
+	if ((rc = chain_verify_survey(dir, &newest, &chained)) < 0 && rc != -ENOENT) {
+		fprintf(stderr, "rauditctl: keygen: spool %s: %s\n", dir, strerror(-rc));
+		return CTL_FAIL;
+	}
+	if (newest == 0)
+		newest = 1;
+	if ((rc = chain_key_create(path, newest, vkey, sizeof(vkey))) < 0) {
+		fprintf(stderr, "rauditctl: keygen: %s: %s\n", path, strerror(-rc));
+		return CTL_FAIL;
+	}
+	printf("%s\n", vkey);
+	fprintf(stderr, "rauditctl: %s holds the sealing key from segment %llu of %s; keep the "
+	    "verification key above off this host\n", path, (unsigned long long)newest, dir);
+	explicit_bzero(vkey, sizeof(vkey));
+	return CTL_OK;
 }
 
 int
@@ -844,8 +944,27 @@ main(int argc, char **argv)
 		return cmd_simple(CONTROL_REQ_STATE, "state");
 	if (strcmp(cmd, "upgrade") == 0)
 		return cmd_simple(CONTROL_REQ_UPGRADE, "upgrade");
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(optind < argc ? argv[optind] : cfg.spool_dir);
+	if (strcmp(cmd, "verify") == 0) {
+		const char *dir = cfg.spool_dir, *vkey = NULL;
+		for (; optind < argc; optind++) {
+			if (strcmp(argv[optind], "--key") == 0 && optind + 1 < argc)
+				vkey = argv[++optind];
+			else if (argv[optind][0] != '-')
+				dir = argv[optind];
+			else {
+				usage(stderr);
+				return CTL_USAGE;
+			}
+		}
+		return cmd_verify(dir, vkey);
+	}
+	if (strcmp(cmd, "keygen") == 0) {
+		if (optind >= argc || optind + 2 < argc || argv[optind][0] == '-') {
+			usage(stderr);
+			return CTL_USAGE;
+		}
+		return cmd_keygen(argv[optind], optind + 1 < argc ? argv[optind + 1] : cfg.spool_dir);
+	}
 	fprintf(stderr, "rauditctl: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return CTL_USAGE;
