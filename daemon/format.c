@@ -1,6 +1,24 @@
 /*
  * format.c - this file turns kernel audit record text into audit.log lines
  * (RAW, or ENRICHED through libauparse with a uid/gid name cache).
+ *
+ * Record text is hostile (DESIGN invariant 8): the kernel hex-encodes the
+ * untrusted strings it logs itself, but AUDIT_USER* records carry the text
+ * of any process with CAP_AUDIT_WRITE verbatim, and an interpreted value
+ * (an AF_UNIX socket path decoded from saddr) is raw bytes of the audited
+ * process. So no byte of a line may end it or start the interpretation
+ * part except our own: in the RAW part '\n' and the interpretation
+ * separator 0x1D become spaces (auditd's convention for newlines, extended
+ * to the one other byte that changes how ausearch splits a line); in the
+ * ENRICHED part every control byte (< 0x20, which includes '\n' and 0x1D)
+ * of an interpreted value is written as a backslash and three octal digits,
+ * exactly as auparse's AUPARSE_ESC_TTY does. We chose TTY escaping because
+ * it is what `ausearch -i` prints by default, it keeps the "{ ... }" shape
+ * auparse's interpretation loader looks for in SADDR=, and for every value
+ * without control bytes it is byte-identical to auditd's ENRICHED output
+ * (which writes such values unescaped and can be forged). Shell escaping
+ * would change ordinary values (spaces, parentheses); hex encoding would
+ * make ausearch print hex for a socket address.
  */
 #include "build_config.h"
 
@@ -61,7 +79,8 @@ format_raw(char *out, size_t cap, int type, const char *body, size_t len)
 	/* NOLINTEND(bugprone-not-null-terminated-result) */
 	p += 5;
 	for (size_t i = 0; i < len; i++)
-		*p++ = (char)(body[i] == '\n' ? ' ' : body[i]);
+		*p++ = (char)(body[i] == '\n' || body[i] == AUDIT_INTERP_SEPARATOR ?
+		    ' ' : body[i]);
 	n = (size_t)(p - out);
 	/* auditd trims one trailing space: a kernel "\n" at the end would
 	 * otherwise leave one on every line. */
@@ -185,7 +204,40 @@ interpret_id(struct format_enricher *e, const char *field, const char *val,
 	(void)field;
 }
 
-/* Append "NAME=value" (with a leading space after the first) to out. */
+/*
+ * Length of value with every control byte written as "\ooo" (AUPARSE_ESC_TTY),
+ * and the escaping itself into dst (which has room for that length + 1).
+ */
+static size_t
+tty_escaped_len(const char *value)
+{
+	size_t n = 0;
+
+	for (const unsigned char *s = (const unsigned char *)value; *s; s++)
+		n += *s < 0x20 ? 4 : 1;
+	return n;
+}
+
+static void
+tty_escape(char *dst, const char *value)
+{
+	for (const unsigned char *s = (const unsigned char *)value; *s; s++) {
+		if (*s < 0x20) {
+			*dst++ = '\\';
+			*dst++ = (char)('0' + (*s >> 6));
+			*dst++ = (char)('0' + ((*s >> 3) & 7));
+			*dst++ = (char)('0' + (*s & 7));
+		} else
+			*dst++ = (char)*s;
+	}
+	*dst = '\0';
+}
+
+/*
+ * Append "NAME=value" (with a leading space after the first) to out: with
+ * encode as audit_encode_nv_string() does (quoted, or hex when the value
+ * needs it), otherwise with control bytes TTY-escaped (see the top).
+ */
 static bool
 append_field(char **p, char *end, bool *first, const char *name,
     const char *value, bool encode)
@@ -206,7 +258,7 @@ append_field(char **p, char *end, bool *first, const char *name,
 		need = strlen(enc);
 	} else {
 		text = NULL;
-		need = strlen(upper) + 1 + strlen(value);
+		need = strlen(upper) + 1 + tty_escaped_len(value);
 	}
 	/*
 	 * Do not truncate a field: leave it out if it does not fit. *end is
@@ -219,11 +271,15 @@ append_field(char **p, char *end, bool *first, const char *name,
 	if (!*first)
 		*(*p)++ = ' ';
 	*first = false;
-	if (text)
+	if (text) {
 		n = snprintf(*p, (size_t)(end - *p) + 1, "%s", text);
-	else
-		n = snprintf(*p, (size_t)(end - *p) + 1, "%s=%s", upper, value);
-	*p += n;
+		*p += n;
+	} else {
+		n = snprintf(*p, (size_t)(end - *p) + 1, "%s=", upper);
+		*p += n;
+		tty_escape(*p, value);	/* fits: need was counted above */
+		*p += strlen(*p);
+	}
 	free(enc);
 	return true;
 }

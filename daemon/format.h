@@ -22,7 +22,9 @@
 /*
  * Write the RAW line for a record of the given type whose kernel text is
  * body[0..len) (it ends at the first NUL if there is one) to out. Newlines
- * in the body become spaces and one trailing space is trimmed, as auditd
+ * and 0x1D (the interpretation separator) in the body become spaces, so
+ * record text can neither end the line nor start an interpretation part;
+ * one trailing space is trimmed, as auditd
  * does; the line ends with '\n'. Returns the line's length, or -ENOSPC if
  * cap is too small.
  */

@@ -7,7 +7,10 @@
  * CAP picks the output capacity: 0 the writer's FORMAT_LINE_MAX, otherwise
  * a small one so the -ENOSPC and "field does not fit" paths run. Checked on
  * every line: it fits the capacity, ends in exactly one newline, holds no
- * NUL and no other newline, and the enriched line starts with the RAW line.
+ * NUL and no other newline, and the enriched line starts with the RAW line;
+ * 0x1D (the interpretation separator) is never in the RAW line and at most
+ * once in the enriched one, right after the RAW part (issue 10: record text
+ * must not forge a line or an interpretation part).
  */
 #include "build_config.h"
 
@@ -77,6 +80,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* RAW line, then nothing or the separator and fields. */
 		if (m < n || memcmp(raw, enriched, (size_t)n - 1) != 0 ||
 		    (m > n && enriched[n - 1] != 0x1d))
+			abort();
+		if (memchr(raw, 0x1d, (size_t)n) != NULL ||
+		    (m > n && memchr(enriched + n, 0x1d, (size_t)(m - n)) != NULL))
 			abort();
 	}
 	free(copy);

@@ -610,6 +610,59 @@ test_enriched_cache_many(void **state)
 	assert_true(misses >= 2500);
 }
 
+
+/*
+ * Issue 10 item 1: an AF_UNIX socket path is raw bytes of the audited
+ * process. Bound with a newline in its name, it must not become a second
+ * line (a forged USER_LOGIN that ausearch reports); its control bytes are
+ * written as auparse's TTY escaping writes them.
+ */
+static void
+test_enriched_unix_path_cannot_forge(void **state)
+{
+	static const char path[] = "x\ntype=USER_LOGIN msg=audit(1700000000.000:1): "
+	    "pid=1 uid=0 auid=0 res=success\x1dUID=\"root\"";
+	char body[1024], want[2048], hex[700];
+	size_t h = 0;
+
+	for (const char *c = path; *c; c++)
+		h += (size_t)snprintf(hex + h, sizeof(hex) - h, "%02X", (unsigned char)*c);
+	snprintf(body, sizeof(body), "audit(1700000001.000:7): saddr=0100%s00", hex);
+	snprintf(want, sizeof(want), "type=SOCKADDR msg=%s\x1dSADDR={ saddr_fam=local "
+	    "path=x\\012type=USER_LOGIN msg=audit(1700000000.000:1): pid=1 uid=0 "
+	    "auid=0 res=success\\035UID=\"root\" }\n", body);
+	expect_enriched(*state, 1306, body, want);
+}
+
+/*
+ * AUDIT_USER* text comes verbatim from any process with CAP_AUDIT_WRITE:
+ * a 0x1D in it would start a forged interpretation part (ausearch -i would
+ * show auid as root) and a newline a forged line; both become spaces, in
+ * RAW and in ENRICHED.
+ */
+static void
+test_raw_user_text_cannot_forge(void **state)
+{
+	static const char body[] = "audit(1.000:1): pid=5 uid=65534 auid=65534 ses=4 "
+	    "msg='hello\x1d" "AUID=\"root\" UID=\"root\"\ntype=USER_LOGIN msg=audit(1.000:2): "
+	    "uid=0 res=success'";
+	static const char want[] = "type=USER msg=audit(1.000:1): pid=5 uid=65534 "
+	    "auid=65534 ses=4 msg='hello AUID=\"root\" UID=\"root\" type=USER_LOGIN "
+	    "msg=audit(1.000:2): uid=0 res=success'";
+	char out[FORMAT_LINE_MAX];
+	ssize_t n = format_raw(out, sizeof(out), 1005, body, strlen(body));
+
+	assert_int_equal(n, (ssize_t)strlen(want) + 1);
+	assert_memory_equal(out, want, strlen(want));
+	assert_int_equal(out[n - 1], '\n');
+	n = format_enriched(*state, out, sizeof(out), 1005, body, strlen(body));
+	assert_true(n > (ssize_t)strlen(want));
+	assert_memory_equal(out, want, strlen(want));
+	assert_int_equal(out[strlen(want)], 0x1d);
+	assert_null(memchr(out + strlen(want) + 1, 0x1d, (size_t)n - strlen(want) - 1));
+	assert_null(memchr(out, '\n', (size_t)n - 1));
+}
+
 int
 main(void)
 {
@@ -636,6 +689,10 @@ main(void)
 		    enricher_teardown),
 		cmocka_unit_test_setup_teardown(test_enriched_enospc, enricher_setup, enricher_teardown),
 		cmocka_unit_test_setup_teardown(test_enriched_cache, enricher_setup, enricher_teardown),
+		cmocka_unit_test_setup_teardown(test_enriched_unix_path_cannot_forge,
+		    enricher_setup, enricher_teardown),
+		cmocka_unit_test_setup_teardown(test_raw_user_text_cannot_forge,
+		    enricher_setup, enricher_teardown),
 		cmocka_unit_test_setup_teardown(test_enriched_cache_many, enricher_setup,
 		    enricher_teardown),
 	};
