@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <auparse.h>
 #include <libaudit.h>
@@ -42,6 +43,13 @@
 #define NAME_CACHE_SLOTS	1024
 /* Longest user or group name we keep; longer ones are cut, never overflow. */
 #define NAME_MAX_LEN		64
+/*
+ * How long "this id has no name" is believed. A user added without an
+ * ADD_USER record (an edited /etc/passwd, a directory service) shows up by
+ * name after at most this long; names found are kept until the record
+ * stream says users or groups changed (format_enriched flushes the cache).
+ */
+#define NAME_NEGATIVE_TTL_MS	30000
 
 const char *
 format_type_name(int type, char *buf, size_t buflen)
@@ -95,23 +103,90 @@ struct name_slot {
 	uint8_t		used;
 	uint8_t		is_group;
 	uint8_t		found;		/* 0: negative entry */
+	uint64_t	expires_ms;	/* negative entries only */
 	char		name[NAME_MAX_LEN];
 };
 
 struct format_enricher {
 	struct name_slot slots[NAME_CACHE_SLOTS];
-	uint64_t	 hits, misses;
+	uint64_t	 hits, misses, flushes;
+	uint64_t	 negative_ttl_ms;
+	auparse_state_t	*au;		/* one parser, reloaded per record */
 };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 struct format_enricher *
 format_enricher_new(void)
 {
-	return calloc(1, sizeof(struct format_enricher));
+	static const char first[] = "type=EOE msg=audit(0.000:0): \n";
+	struct format_enricher *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	/*
+	 * auparse_init() reads /etc/audit/auditd.conf and looks at the log
+	 * directory each time: ~20 us. It is done once here; each record
+	 * then replaces the parser's buffer (auparse_new_buffer).
+	 */
+	e->au = auparse_init(AUSOURCE_BUFFER, first);
+	if (e->au == NULL) {
+		free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	auparse_set_escape_mode(e->au, AUPARSE_ESC_RAW);
+	e->negative_ttl_ms = NAME_NEGATIVE_TTL_MS;
+	return e;
+}
+
+void
+format_enricher_set_negative_ttl(struct format_enricher *e, unsigned ms)
+{
+	e->negative_ttl_ms = ms;
+}
+
+void
+format_enricher_flush(struct format_enricher *e)
+{
+	memset(e->slots, 0, sizeof(e->slots));
+	e->flushes++;
+}
+
+/*
+ * The record types after which auditd forgets its names: users or groups
+ * were added, removed or changed, so a cached name (or "no such id") may be
+ * wrong now.
+ */
+static bool
+changes_names(int type)
+{
+	switch (type) {
+	case AUDIT_USER_MGMT:
+	case AUDIT_ADD_USER:
+	case AUDIT_DEL_USER:
+	case AUDIT_ADD_GROUP:
+	case AUDIT_DEL_GROUP:
+	case AUDIT_GRP_MGMT:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void
 format_enricher_free(struct format_enricher *e)
 {
+	if (e == NULL)
+		return;
+	auparse_destroy_ext(e->au, AUPARSE_DESTROY_COMMON);
 	free(e);
 }
 
@@ -121,6 +196,12 @@ format_enricher_stats(const struct format_enricher *e, uint64_t *hits,
 {
 	*hits = e->hits;
 	*misses = e->misses;
+}
+
+uint64_t
+format_enricher_flushes(const struct format_enricher *e)
+{
+	return e->flushes;
 }
 
 /*
@@ -137,6 +218,10 @@ lookup_name(struct format_enricher *e, uint32_t id, bool group)
 	for (unsigned i = 0; i < 8; i++) {
 		struct name_slot *c = &e->slots[(h + i) % NAME_CACHE_SLOTS];
 		if (c->used && c->id == id && c->is_group == group) {
+			if (!c->found && now_ms() >= c->expires_ms) {
+				s = c;		/* expired "no such id": ask again */
+				break;
+			}
 			e->hits++;
 			return c->found ? c->name : NULL;
 		}
@@ -170,38 +255,47 @@ lookup_name(struct format_enricher *e, uint32_t id, bool group)
 			}
 		}
 	}
+	if (!s->found)
+		s->expires_ms = now_ms() + e->negative_ttl_ms;
 	return s->found ? s->name : NULL;
 }
 
-/* Interpret a uid/gid field value the way auparse does, via the cache. */
+/*
+ * Interpret a uid/gid field value the way libauparse 3.0.9 does (so the
+ * line is auditd's), but through our cache: the number is read as strtoul()
+ * reads it (trailing garbage ignored) and cut to 32 bits; -1 is "unset",
+ * 0 is "root" without a lookup, an unknown id prints as a signed int
+ * ("unknown(-294967296)" for 4000000000), out of range is a conversion
+ * error.
+ */
 static void
-interpret_id(struct format_enricher *e, const char *field, const char *val,
-    int type, char *out, size_t outlen)
+interpret_id(struct format_enricher *e, const char *val, bool group,
+    char *out, size_t outlen)
 {
-	char *end;
 	unsigned long v;
+	uint32_t id;
 	const char *name;
 
 	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno || *end != '\0' || end == val) {
-		snprintf(out, outlen, "%s", val);
+	v = strtoul(val, NULL, 10);
+	if (errno != 0) {
+		snprintf(out, outlen, "conversion error(%s)", val);
 		return;
 	}
-	if (v == 4294967295UL || strcmp(val, "-1") == 0) {
+	id = (uint32_t)v;
+	if (id == UINT32_MAX) {
 		snprintf(out, outlen, "unset");
 		return;
 	}
-	if (v == 0 && type == AUPARSE_TYPE_UID) {
+	if (id == 0) {
 		snprintf(out, outlen, "root");
 		return;
 	}
-	name = lookup_name(e, (uint32_t)v, type == AUPARSE_TYPE_GID);
+	name = lookup_name(e, id, group);
 	if (name != NULL)
 		snprintf(out, outlen, "%s", name);
 	else
-		snprintf(out, outlen, "unknown(%lu)", v);
-	(void)field;
+		snprintf(out, outlen, "unknown(%d)", (int)id);
 }
 
 /*
@@ -284,30 +378,52 @@ append_field(char **p, char *end, bool *first, const char *name,
 	return true;
 }
 
+/*
+ * Whether auparse could interpret anything auditd's ENRICHED writes for
+ * this line: those are the fields auparse types as UID or GID (every such
+ * name ends in "id": uid, auid, ouid, obj_gid, new_gid, id, ...), SYSCALL
+ * (syscall, uring_op), ARCH (arch) and SOCKADDR (saddr). A line with no
+ * "NAME=" ending so (PROCTITLE, CWD, EXECVE, EOE, most others) would gain
+ * nothing, so it skips the parser. A value that merely looks like such a
+ * name only costs a parse, never changes the output.
+ */
+static bool
+may_enrich(const char *line, size_t n)
+{
+	static const char *const names[] = { "id", "arch", "syscall", "saddr", "_op" };
+
+	for (const char *q = memchr(line, '=', n); q != NULL;
+	    q = memchr(q + 1, '=', n - (size_t)(q + 1 - line))) {
+		size_t before = (size_t)(q - line);
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t k = strlen(names[i]);
+			if (before >= k && memcmp(q - k, names[i], k) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 ssize_t
 format_enriched(struct format_enricher *e, char *out, size_t cap, int type,
     const char *body, size_t len)
 {
 	ssize_t n = format_raw(out, cap, type, body, len);
-	auparse_state_t *au;
-	char *copy, *p, *end, value[256];
+	auparse_state_t *au = e->au;
+	char *p, *end, value[256];
 	bool first = true, sep = false;
 	int rc;
 
 	if (n < 0)
 		return n;
-	/* auparse wants a NUL-terminated buffer ending in a newline. */
-	copy = malloc((size_t)n + 1);
-	if (copy == NULL)
-		return n;		/* RAW is still a correct record */
-	memcpy(copy, out, (size_t)n);
-	copy[n] = '\0';
-	au = auparse_init(AUSOURCE_BUFFER, copy);
-	if (au == NULL) {
-		free(copy);
+	if (changes_names(type))
+		format_enricher_flush(e);
+	if (!may_enrich(out, (size_t)n))
 		return n;
-	}
-	auparse_set_escape_mode(au, AUPARSE_ESC_RAW);
+	/* The parser copies the line (ending in its newline). */
+	if (auparse_new_buffer(au, out, (size_t)n) != 0)
+		return n;		/* RAW is still a correct record */
 
 	p = out + n - 1;		/* overwrite the newline */
 	end = out + cap - 1;		/* keep room for the final newline */
@@ -323,8 +439,8 @@ format_enriched(struct format_enricher *e, char *out, size_t cap, int type,
 		switch (ftype) {
 		case AUPARSE_TYPE_UID:
 		case AUPARSE_TYPE_GID:
-			interpret_id(e, fname, auparse_get_field_str(au), ftype,
-			    value, sizeof(value));
+			interpret_id(e, auparse_get_field_str(au),
+			    ftype == AUPARSE_TYPE_GID, value, sizeof(value));
 			interp = value;
 			encode = true;
 			break;
@@ -349,8 +465,6 @@ format_enriched(struct format_enricher *e, char *out, size_t cap, int type,
 		}
 		rc = auparse_next_field(au);
 	}
-	auparse_destroy_ext(au, AUPARSE_DESTROY_COMMON);
-	free(copy);
 	if (first) {
 		/* Nothing to add, or no field fitted: the RAW line as is. */
 		out[n - 1] = '\n';
