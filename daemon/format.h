@@ -69,6 +69,12 @@ void format_enricher_flush(struct format_enricher *e);
 void format_enricher_set_negative_ttl(struct format_enricher *e, unsigned ms);
 
 /*
+ * SYSCALL records are interpreted without libauparse unless this is set
+ * off (the tests compare both ways); the output is the same.
+ */
+void format_enricher_set_fast_path(struct format_enricher *e, bool on);
+
+/*
  * Parse the "audit(SEC.MSEC:SERIAL):" stamp at the start of body. Returns
  * true and fills the out-parameters (any may be NULL) when it is there.
  */

@@ -832,9 +832,8 @@ read_fixture(const char *name, size_t *len)
  * raw.txt is each line up to the 0x1D, fed back here as the kernel's record.
  */
 static void
-test_enriched_matches_auditd(void **state)
+compare_with_auditd(struct format_enricher *e)
 {
-	struct format_enricher *e = *state;
 	size_t rlen, alen, lines = 0;
 	char *raw = read_fixture("raw.txt", &rlen);
 	char *want = read_fixture("auditd-3.0.9.txt", &alen);
@@ -870,6 +869,72 @@ test_enriched_matches_auditd(void **state)
 	assert_true(lines >= 100);
 	free(raw);
 	free(want);
+}
+
+static void
+test_enriched_matches_auditd(void **state)
+{
+	struct format_enricher *slow = format_enricher_new();
+
+	compare_with_auditd(*state);		/* SYSCALL without auparse */
+	assert_non_null(slow);
+	format_enricher_set_fast_path(slow, false);
+	compare_with_auditd(slow);		/* every record through auparse */
+	format_enricher_free(slow);
+}
+
+/*
+ * Issue 15: SYSCALL records are interpreted without libauparse; every
+ * variant must give exactly what the auparse path (checked against auditd
+ * above) gives, including the ones the fast path hands back to auparse.
+ */
+static void
+test_enriched_fast_path_same_as_auparse(void **state)
+{
+	static const char *const bodies[] = {
+		"audit(1.000:1): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
+		    "items=2 ppid=1 pid=2 auid=4294967295 uid=0 gid=0 euid=65534 suid=65534 "
+		    "fsuid=65534 egid=65534 sgid=65534 fsgid=65534 tty=(none) ses=4294967295 "
+		    "comm=\"x\" exe=\"/usr/bin/x\" subj=unconfined key=(null)",
+		"audit(1.000:2): arch=c000003e syscall=124 uid=4000000000 gid=4000000000 auid=-1",
+		"audit(1.000:3): arch=c000003e syscall=124 uid=12abc euid=-5 fsuid=5000000000 "
+		    "suid=99999999999999999999999 sgid=0x10",
+		"audit(1.000:4): arch=c000003e syscall=124 uid=0000000000000000000000000000000000001",
+		"audit(1.000:5): arch=40000003 syscall=102 a0=1 uid=0",	/* socketcall */
+		"audit(1.000:6): arch=40000003 syscall=117 a0=1 uid=0",	/* ipc */
+		"audit(1.000:7): arch=40000003 syscall=11 uid=65534",
+		"audit(1.000:8): arch=c00000b7 syscall=221 uid=65534",
+		"audit(1.000:9): arch=c000003e syscall=99999 uid=65534",	/* unknown */
+		"audit(1.000:10): arch=12345678 syscall=59 uid=65534",	/* unknown arch */
+		"audit(1.000:11): syscall=59 uid=65534",			/* no arch */
+		"audit(1.000:12): arch=c000003e syscall=59 uid=65534 new=1",	/* other field */
+		"audit(1.000:13): arch=c000003e syscall=59 uid=1 uid=2",	/* repeated */
+		"audit(1.000:14): arch=c000003e syscall=59 uid= gid=0",	/* empty */
+		"audit(1.000:15): arch=c000003e syscall=abc uid=0",
+		"audit(1.000:16): arch=c000003e  syscall=59 uid=0",		/* two spaces */
+		"audit(1.000:17): arch=c000003e syscall=59 uid=0 ",
+		"audit(1.000:18): arch=c000003e syscall=-1 uid=0",
+		"audit(1.000:19): arch=zz syscall=59 uid=0",
+		"audit(1.000:20): arch=c000003e syscall=59 key=\"a b\" uid=0",
+		"audit(1.000:21): arch=c000003e syscall=59 a0",
+	};
+	struct format_enricher *fast = *state, *slow = format_enricher_new();
+	char a[FORMAT_LINE_MAX], b[FORMAT_LINE_MAX];
+
+	assert_non_null(slow);
+	format_enricher_set_fast_path(slow, false);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		for (size_t cap = 60; cap <= sizeof(a); cap = cap < 400 ? cap + 7 : sizeof(a) + 1) {
+			size_t c = cap > sizeof(a) ? sizeof(a) : cap;
+			ssize_t m = format_enriched(fast, a, c, AUDIT_SYSCALL, bodies[i],
+			    strlen(bodies[i]));
+			ssize_t n = format_enriched(slow, b, c, AUDIT_SYSCALL, bodies[i],
+			    strlen(bodies[i]));
+			if (m != n || (m > 0 && memcmp(a, b, (size_t)m) != 0))
+				fail_msg("cap %zu:\nfast %.*s\nslow %.*s", c, (int)m, a, (int)n, b);
+		}
+	}
+	format_enricher_free(slow);
 }
 
 int
@@ -909,6 +974,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enriched_negative_entries_expire,
 		    enricher_setup, enricher_teardown),
 		cmocka_unit_test_setup_teardown(test_enriched_matches_auditd,
+		    enricher_setup, enricher_teardown),
+		cmocka_unit_test_setup_teardown(test_enriched_fast_path_same_as_auparse,
 		    enricher_setup, enricher_teardown),
 		cmocka_unit_test_setup_teardown(test_enriched_cache_many, enricher_setup,
 		    enricher_teardown),
