@@ -373,7 +373,8 @@ append_field(char **p, char *end, bool *first, const char *name,
 		q += 2 * vlen;
 	} else if (encode) {
 		*q++ = '"';
-		memcpy(q, value, vlen);
+		/* Counted bytes of a line, closed by the quote below. */
+		memcpy(q, value, vlen);	/* NOLINT(bugprone-not-null-terminated-result) */
 		q += vlen;
 		*q++ = '"';
 	} else {
