@@ -7,7 +7,12 @@
  * CAP picks the output capacity: 0 the writer's FORMAT_LINE_MAX, otherwise
  * a small one so the -ENOSPC and "field does not fit" paths run. Checked on
  * every line: it fits the capacity, ends in exactly one newline, holds no
- * NUL and no other newline, and the enriched line starts with the RAW line.
+ * NUL and no other newline, and the enriched line starts with the RAW line;
+ * 0x1D (the interpretation separator) is never in the RAW line and at most
+ * once in the enriched one, right after the RAW part (issue 10: record text
+ * must not forge a line or an interpretation part). A second enricher with
+ * the SYSCALL fast path off must give the same line byte for byte (issue
+ * 15: the fast path is an optimisation of auparse's reading, not another).
  */
 #include "build_config.h"
 
@@ -21,8 +26,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct format_enricher *enr;
-static char raw[FORMAT_LINE_MAX], enriched[FORMAT_LINE_MAX];
+static struct format_enricher *enr, *slow;
+static char raw[FORMAT_LINE_MAX], enriched[FORMAT_LINE_MAX], enriched2[FORMAT_LINE_MAX];
 
 static void
 check_line(const char *what, const char *line, ssize_t n, size_t cap)
@@ -53,6 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (enr == NULL && (enr = format_enricher_new()) == NULL)
 		abort();
+	if (slow == NULL) {
+		if ((slow = format_enricher_new()) == NULL)
+			abort();
+		format_enricher_set_fast_path(slow, false);
+	}
 	type = data[0] | data[1] << 8;
 	cap = data[2] == 0 ? sizeof(raw) : (size_t)data[2] * 4;
 	len = size - 3;
@@ -71,12 +81,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	m = format_enriched(enr, enriched, cap, type, body, len);
 	check_line("enriched", enriched, m, cap);
+	if (format_enriched(slow, enriched2, cap, type, body, len) != m ||
+	    (m > 0 && memcmp(enriched, enriched2, (size_t)m) != 0)) {
+		fprintf(stderr, "fast and auparse paths differ\n");
+		abort();
+	}
 	if ((n < 0) != (m < 0))
 		abort();
 	if (n > 0) {
 		/* RAW line, then nothing or the separator and fields. */
 		if (m < n || memcmp(raw, enriched, (size_t)n - 1) != 0 ||
 		    (m > n && enriched[n - 1] != 0x1d))
+			abort();
+		if (memchr(raw, 0x1d, (size_t)n) != NULL ||
+		    (m > n && memchr(enriched + n, 0x1d, (size_t)(m - n)) != NULL))
 			abort();
 	}
 	free(copy);
