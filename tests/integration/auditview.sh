@@ -2,8 +2,10 @@
 # auditview.sh - auditd's tools with no -if find rauditd's records through
 # the auditd-compatible view: segments are written in a spool directory, the
 # view is kept by the auditview module (tests/helpers/auditview_update) at
-# the log_file of /etc/audit/auditd.conf, and the real `ausearch -k` and
-# `aureport --summary` must find every event after the start, after a
+# the log_file of /etc/audit/auditd.conf, and the real `ausearch -k` (on a
+# terminal with no option; without one with --input-logs, as cron jobs run
+# it, never -if) and `aureport --summary` must find every event after the
+# start, after a
 # rotation and after a retention deletion, plus auditd's own audit.log
 # found in the view's place (moved aside, never destroyed). ausearch reads
 # /etc/audit/auditd.conf only: the test points its log_file at a temporary
@@ -68,15 +70,28 @@ write_events() {
 }
 segment() { printf '%s/spool/audit-%08d.log' "$WORK" "$1"; }
 
-# The count of KEY events ausearch and aureport find, with no file given.
+# The count of KEY events ausearch finds with no file given. Without a
+# terminal on standard input ausearch and aureport read standard input;
+# --input-logs is what cron jobs and scripts give them to read log_file
+# instead. On a terminal (script(1) gives them one) they need nothing.
 found() {
-	ausearch -k "$KEY" --raw 2>/dev/null | grep -c '^type=SYSCALL '
+	ausearch --input-logs -k "$KEY" --raw 2>/dev/null | grep -c '^type=SYSCALL '
+}
+found_tty() {
+	script -qec "ausearch -k $KEY --raw" /dev/null </dev/null 2>/dev/null | grep -c '^type=SYSCALL '
+}
+summary() {
+	aureport --input-logs --summary 2>/dev/null | awk -F': *' '/^Number of events/ { print $2 }'
 }
 check() {
 	local want=$1 what=$2 n r
 	n=$(found)
 	[ "$n" = "$want" ] || fail "$what: ausearch -k found $n events, want $want ($(ls -l "$WORK/audit" | tr '\n' ' '))"
-	r=$(aureport --summary 2>/dev/null | awk -F': *' '/^Number of events/ { print $2 }')
+	if command -v script >/dev/null 2>&1; then
+		n=$(found_tty)
+		[ "$n" = "$want" ] || fail "$what: ausearch -k on a terminal found $n events, want $want"
+	fi
+	r=$(summary)
 	[ "$r" = "$want" ] || fail "$what: aureport --summary counted ${r:-no} events, want $want"
 	log "$what: ausearch and aureport find all $want events"
 }
