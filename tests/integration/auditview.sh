@@ -5,9 +5,8 @@
 # the log_file of /etc/audit/auditd.conf, and the real `ausearch -k` (on a
 # terminal with no option; without one with --input-logs, as cron jobs run
 # it, never -if) and `aureport --summary` must find every event after the
-# start, after a
-# rotation and after a retention deletion, plus auditd's own audit.log
-# found in the view's place (moved aside, never destroyed). ausearch reads
+# start, after a rotation and after a retention deletion, plus auditd's own
+# audit.log found in the view's place (moved aside, never destroyed). ausearch reads
 # /etc/audit/auditd.conf only: the test points its log_file at a temporary
 # directory and restores the host's file on every exit path, holding the
 # kernel test lock so no other test sees the change. No kernel audit is
