@@ -178,7 +178,8 @@ save_existing(struct auditview *v, const struct stat *parent, char *err, size_t 
 		close(fd);
 		goto fail;
 	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	/* Our own DIR stream: readdir is safe; readdir_r is deprecated. */
+	while (rc == 0 && (de = readdir(d)) != NULL) { /* cppcheck-suppress readdirCalled */
 		if (!is_view_name(v, de->d_name, &num))
 			continue;
 		if (fstatat(v->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

@@ -430,7 +430,7 @@ map_action(struct conf *c, const char *key)
 	if (is(e, "ignore") || is(e, "syslog") || is(e, "rotate")) {
 		char low[16];
 		size_t i;
-		for (i = 0; e->val[i] && i < sizeof(low) - 1; i++)
+		for (i = 0; i < sizeof(low) - 1 && e->val[i]; i++)
 			low[i] = (char)tolower((unsigned char)e->val[i]);
 		low[i] = '\0';
 		from(c, e, NULL);

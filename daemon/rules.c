@@ -89,6 +89,8 @@ child_exec(const char *const argv[], int out_fd, int keep_fd)
 	size_t n = 0;
 	while (n < 7 && argv[n] != NULL)
 		n++;
+	if (n == 0)
+		_exit(127);
 	memcpy(av, argv, n * sizeof(*av));
 	av[n] = NULL;
 	execve(av[0], av, env);
