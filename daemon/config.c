@@ -39,6 +39,7 @@ enum key_type {
 	KT_OPTPATH,	/* absolute path, or empty for "none" */
 	KT_TARGET,	/* HOST:PORT or [IPV6]:PORT, may be empty */
 	KT_HOST,	/* host name, address or *.domain, may be empty */
+	KT_RULES,	/* "augenrules", "none" or an absolute path */
 };
 
 struct key {
@@ -72,6 +73,7 @@ static const struct key keys[] = {
 	{ "freq",		KT_UINT,   OFF(freq),		1, 1000000, NULL, true, false },
 	{ "batch_size",		KT_SIZE,   OFF(batch_size),	16 * KiB, 64 * MiB, NULL, false, false },
 	{ "enable",		KT_ENUM,   OFF(enable),		0, 0, enable_names, false, false },
+	{ "rules",		KT_RULES,  OFF(rules),		0, 0, NULL, false, false },
 	{ "exclude_self",	KT_BOOL,   OFF(exclude_self),	0, 0, NULL, false, false },
 	{ "log_format",		KT_ENUM,   OFF(log_format),	0, 0, format_names, true, false },
 	{ "drain_timeout",	KT_UINT,   OFF(drain_timeout),	0, 3600, NULL, true, false },
@@ -125,7 +127,9 @@ config_defaults(struct config *c)
 	c->flush = CONFIG_FLUSH_INCREMENTAL;
 	c->freq = 1000;
 	c->batch_size = 256 * KiB;
-	c->enable = CONFIG_ENABLE_KEEP;
+	/* As auditd: auditing on at start, left as found at stop. */
+	c->enable = CONFIG_ENABLE_YES;
+	snprintf(c->rules, sizeof(c->rules), "%s", CONFIG_RULES_AUGENRULES);
 	c->exclude_self = true;
 	c->log_format = CONFIG_FORMAT_RAW;
 	c->drain_timeout = 10;
@@ -293,6 +297,17 @@ parse_value(const struct key *k, struct config *c, const char *v,
 	int rc;
 
 	switch (k->type) {
+	case KT_RULES:
+		if (strcmp(v, CONFIG_RULES_AUGENRULES) == 0 || strcmp(v, CONFIG_RULES_NONE) == 0) {
+			snprintf(field, PATH_MAX, "%s", v);
+			return 0;
+		}
+		if (v[0] != '/') {
+			snprintf(msg, msglen, "rules must be augenrules, none or an absolute "
+			    "path, got \"%s\"", v);
+			return -EINVAL;
+		}
+		/* FALLTHROUGH */
 	case KT_OPTPATH:
 		if (v[0] == '\0') {
 			field[0] = '\0';
@@ -668,6 +683,7 @@ format_value(const struct key *k, const struct config *c, char *out, size_t outl
 	switch (k->type) {
 	case KT_PATH:
 	case KT_OPTPATH:
+	case KT_RULES:
 	case KT_NAME:
 	case KT_TARGET:
 	case KT_HOST:

@@ -36,6 +36,10 @@ enum config_overflow {
 	CONFIG_OVERFLOW_DROP,		/* drop the newest record, count it */
 };
 
+/* rules: compile and load the host's rules as augenrules --load, or none. */
+#define CONFIG_RULES_AUGENRULES	"augenrules"
+#define CONFIG_RULES_NONE	"none"
+
 /* Kernel settings are "keep" (leave as found) or a value to apply at start. */
 #define CONFIG_KERNEL_KEEP	UINT32_MAX
 
@@ -54,6 +58,7 @@ struct config {
 	uint32_t	freq;			/* records between syncs (incremental) */
 	enum config_enable enable;
 	bool		exclude_self;
+	char		rules[PATH_MAX];	/* CONFIG_RULES_* or a rules file */
 	enum config_format log_format;
 	uint32_t	drain_timeout;		/* seconds to drain the ring at stop */
 	uint32_t	batch_size;		/* bytes per write(2) batch */

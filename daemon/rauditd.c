@@ -31,6 +31,7 @@
 #include "control_proto.h"
 #include "kaudit.h"
 #include "log.h"
+#include "migrate.h"
 #include "monitor.h"
 #include "netlink_rx.h"
 #include "notify.h"
@@ -148,7 +149,8 @@ usage(FILE *fp)
 	    "  -n, --check        check the configuration, print the effective values, exit\n"
 	    "  -d, --debug        debug messages to stderr (implies -f)\n"
 	    "  -h, --help         this text\n"
-	    "  -V, --version      print the version\n",
+	    "  -V, --version      print the version\n"
+	    "  --from-auditd-conf FILE  print the rauditd.conf equivalent to auditd.conf FILE\n",
 	    RAUDITD_CONF);
 }
 
@@ -1333,6 +1335,7 @@ main(int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "test-input",	required_argument,	NULL, 'T' },
+		{ "from-auditd-conf", required_argument, NULL, 0x100 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct daemon dd;
@@ -1362,6 +1365,10 @@ main(int argc, char **argv)
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("rauditd %s\n", PACKAGE_VERSION); return EXIT_OK;
 		case 'T': d->test_input = optarg; d->foreground = true; break;
+		case 0x100:
+			if ((rc = migrate_auditd_conf(optarg, stdout, err, sizeof(err))) < 0)
+				fprintf(stderr, "rauditd: %s\n", err);
+			return rc < 0 ? EXIT_CONFIG : EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

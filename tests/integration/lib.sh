@@ -225,11 +225,12 @@ faultfs_umount() {
 
 # kernel_conf [LINE...]: write $WORK/rauditd.conf for a real-kernel test:
 # spool and run directory under $WORK, audit enabled and a production
-# backlog_limit (both put back at stop), then the given "key = value" lines.
+# backlog_limit (both put back at stop), none of the host's rules (a test
+# adds its own), then the given "key = value" lines.
 kernel_conf() {
 	{
 		printf 'spool_dir = %s/spool\nrun_dir = %s/run\n' "$WORK" "$WORK"
-		printf 'enable = yes\nbacklog_limit = 8192\n'
+		printf 'enable = yes\nbacklog_limit = 8192\nrules = none\n'
 		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$WORK/rauditd.conf"
 }

@@ -91,7 +91,8 @@ test_defaults(void **state)
 	assert_int_equal(c.flush, CONFIG_FLUSH_INCREMENTAL);
 	assert_int_equal(c.freq, 1000);
 	assert_int_equal(c.batch_size, 256 * KiB);
-	assert_int_equal(c.enable, CONFIG_ENABLE_KEEP);
+	assert_int_equal(c.enable, CONFIG_ENABLE_YES);
+	assert_string_equal(c.rules, CONFIG_RULES_AUGENRULES);
 	assert_true(c.exclude_self);
 	assert_int_equal(c.log_format, CONFIG_FORMAT_RAW);
 	assert_int_equal(c.drain_timeout, 10);
@@ -243,6 +244,12 @@ test_enums(void **state)
 	assert_int_equal(c.enable, CONFIG_ENABLE_YES);
 	parse_ok(&c, "enable = keep\n");
 	assert_int_equal(c.enable, CONFIG_ENABLE_KEEP);
+	parse_ok(&c, "rules = none\n");
+	assert_string_equal(c.rules, CONFIG_RULES_NONE);
+	parse_ok(&c, "rules = /srv/test.rules\n");
+	assert_string_equal(c.rules, "/srv/test.rules");
+	parse_bad("rules = test.rules\n", -EINVAL,
+	    "t.conf:1: rules must be augenrules, none or an absolute path, got \"test.rules\"");
 	parse_ok(&c, "log_format = enriched\n");
 	assert_int_equal(c.log_format, CONFIG_FORMAT_ENRICHED);
 	parse_ok(&c, "log_format = raw\n");
@@ -549,7 +556,8 @@ static const char every_key[] =
 	"flush = sync\n"
 	"freq = 17\n"
 	"batch_size = 1025K\n"
-	"enable = yes\n"
+	"enable = keep\n"
+	"rules = /srv/audit.rules\n"
 	"exclude_self = no\n"
 	"log_format = enriched\n"
 	"drain_timeout = 0\n"
@@ -670,7 +678,8 @@ static const struct {
 	{ "flush",		"flush = none\n",		true },
 	{ "freq",		"freq = 5\n",			true },
 	{ "batch_size",		"batch_size = 1M\n",		false },
-	{ "enable",		"enable = yes\n",		false },
+	{ "enable",		"enable = keep\n",		false },
+	{ "rules",		"rules = none\n",		false },
 	{ "exclude_self",	"exclude_self = no\n",		false },
 	{ "log_format",		"log_format = enriched\n",	true },
 	{ "drain_timeout",	"drain_timeout = 1\n",		true },
