@@ -806,11 +806,18 @@ spool_cursor_read(const char *path, struct spool_pos *pos)
 	unsigned long long seg, off;
 	ssize_t n;
 	size_t got = 0;
+	struct stat sb;
 	int fd, consumed = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* Planted by a less privileged user maybe: no links, no blocking on
+	 * a FIFO or device, nothing but a regular file, at most CURSOR_MAX. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -ENOTSUP : -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -ENOTSUP;
+	}
 	while (got < CURSOR_MAX) {
 		n = read(fd, buf + got, CURSOR_MAX - got);
 		if (n < 0 && errno == EINTR)

@@ -153,7 +153,9 @@ void spool_reader_stats(const struct spool_reader *r, struct spool_reader_stats 
  * The cursor file of rauditd-ship: the spool position of the first record
  * the aggregator has not acknowledged. Read: 0 with *pos; -ENOENT when
  * there is none, -ENODATA when it is empty (a crash before its first write
- * reached the disk), -EINVAL when the file is not a cursor file.
+ * reached the disk), -EINVAL when the file is not a cursor file, -ENOTSUP
+ * when path is a symlink or not a regular file (a FIFO, a directory, a
+ * device: never opened blocking, never followed).
  */
 int spool_cursor_read(const char *path, struct spool_pos *pos);
 

@@ -22,6 +22,7 @@
 
 #include <libaudit.h>
 
+#include "cursors.h"
 #include "format.h"
 #include "log.h"
 #include "netlink_rx.h"
@@ -71,10 +72,15 @@ struct writer {
 	uint64_t		 next_retry_ns;
 	enum writer_state	 state;
 	const char		*rotate_reason;
-	int			 cursor_err;	/* last error reading ship_cursor, logged once */
+	struct cursors		*cursors;	/* consumers' cursor files, read by its own thread */
+	int			 cursor_err[CURSORS_MAX]; /* last error of each, logged once */
+	uint64_t		 held;		/* segments retention kept for a consumer */
+	uint64_t		 held_floor;	/* the floor's segment at that pass */
 	bool			 nice_set;
 	int			 nice;
 };
+
+static int set_cursors(struct writer *w);
 
 static uint64_t
 mono_ns(void)
@@ -154,6 +160,15 @@ writer_new(struct ring *ring, struct spool *spool,
 		errno = ENOMEM;
 		return NULL;
 	}
+	w->cursors = cursors_new(1000);
+	if (w->cursors == NULL) {
+		pthread_mutex_destroy(&w->mu);
+		close(w->efd);
+		free(w->batch);
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
 	w->ring = ring;
 	w->spool = spool;
 	w->st = st;
@@ -161,6 +176,7 @@ writer_new(struct ring *ring, struct spool *spool,
 	w->notify_arg = arg;
 	w->ws = *ws;
 	w->rotate_reason = "start";
+	(void)set_cursors(w);	/* sizes are checked by config: cannot fail */
 	stat_set(&st->state, WRITER_OK);
 	return w;
 }
@@ -510,40 +526,63 @@ retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
 	    (unsigned long long)bytes);
 }
 
+/* The consumers with a cursor file: rauditd-ship's, when shipping is on. */
+static int
+set_cursors(struct writer *w)
+{
+	const char *names[1] = { "rauditd-ship" }, *paths[1] = { w->ws.ship_cursor };
+
+	memset(w->cursor_err, 0, sizeof(w->cursor_err));
+	return cursors_set(w->cursors, names, paths, w->ws.ship_cursor[0] != '\0' ? 1 : 0);
+}
+
+static const char *
+cursor_error_text(int err)
+{
+	switch (err) {
+	case -EINVAL:	return "not a cursor file";
+	case -ENOTSUP:	return "a symlink or not a regular file, refused";
+	default:	return strerror(-err);
+	}
+}
+
 /*
- * Where rauditd-ship is: no cursor yet, or one that cannot be read, means
- * nothing is shipped, so retention keeps everything the size limit allows.
+ * Where the consumers are, as the cursor thread last read them (the writer
+ * never opens a cursor file: it may be a FIFO or on a hung filesystem). No
+ * cursor yet, or one that cannot be read, means nothing is consumed, so
+ * retention keeps everything the size limit allows. NULL: no consumers.
  */
 static const struct spool_pos *
 shipped_position(struct writer *w, struct spool_pos *pos)
 {
-	int rc;
+	struct cursor_view v[CURSORS_MAX];
+	size_t n = cursors_snapshot(w->cursors, v, CURSORS_MAX, pos);
 
-	if (w->ws.ship_cursor[0] == '\0')
-		return NULL;
-	rc = spool_cursor_read(w->ws.ship_cursor, pos);
-	if (rc < 0) {
-		if (rc != -ENOENT && rc != w->cursor_err)
-			log_warnx("writer: reading rauditd-ship's cursor %s: %s; keeping every "
-			    "segment the size limit allows", w->ws.ship_cursor,
-			    rc == -EINVAL ? "not a cursor file" : strerror(-rc));
-		w->cursor_err = rc;
-		pos->segment = pos->offset = 0;
-	} else if (w->cursor_err != 0) {
-		log_info("writer: rauditd-ship's cursor %s is readable again", w->ws.ship_cursor);
-		w->cursor_err = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = v[i].err;
+
+		if (v[i].reads == 0 || rc == w->cursor_err[i])
+			continue;
+		if (rc < 0 && rc != -ENOENT)
+			log_warnx("writer: reading %s's cursor: %s; keeping every segment the "
+			    "size limit allows", v[i].name, cursor_error_text(rc));
+		else if (rc == 0 && w->cursor_err[i] != -ENOENT)
+			log_info("writer: %s's cursor is readable again", v[i].name);
+		w->cursor_err[i] = rc;
 	}
-	return pos;
+	return n > 0 ? pos : NULL;
 }
 
 static void
 run_retention(struct writer *w)
 {
-	struct spool_pos pos;
+	struct spool_pos pos = { 0, 0 };
 	uint64_t freed = 0, held = 0;
 	int n = spool_retention_shipped(w->spool, w->ws.num_segments, w->ws.max_spool_size,
 	    shipped_position(w, &pos), &freed, &held, retention_unshipped, w);
 
+	w->held = held;
+	w->held_floor = pos.segment;
 	stat_set(&w->st->retention_held, held);
 	if (n > 0) {
 		stat_add(&w->st->segments_deleted, (uint64_t)n);
@@ -568,6 +607,7 @@ rotate(struct writer *w, const char *reason)
 		return rc;
 	}
 	stat_add(&w->st->rotations, 1);
+	cursors_poke(w->cursors);
 	w->since_sync = 0;
 	w->rotate_reason = reason;
 	add_segment_marker(w);
@@ -654,10 +694,20 @@ take_requests(struct writer *w)
 		memcpy(w->ws.ship_cursor, w->pending.ship_cursor, sizeof(w->ws.ship_cursor));
 		/* batch_size sizes a buffer: it needs a restart. */
 		pthread_mutex_unlock(&w->mu);
+		if (set_cursors(w) < 0)
+			log_warnx("writer: too many consumer cursors, or a path too long");
 		run_retention(w);
 	}
 	if (atomic_exchange(&w->rotate_req, false))
 		rotate(w, "request");
+	/* A consumer moved on past what the last pass kept for it. */
+	if (w->held > 0) {
+		struct spool_pos floor = { 0, 0 };
+
+		if (cursors_snapshot(w->cursors, NULL, 0, &floor) == 0 ||
+		    floor.segment != w->held_floor)
+			run_retention(w);
+	}
 	if (atomic_exchange(&w->resume_req, false))
 		w->next_retry_ns = 0;
 }
@@ -785,6 +835,9 @@ writer_detach(struct writer *w, unsigned timeout_ms)
 	if (thread_join_within(w->thread, timeout_ms) < 0)
 		return -ETIMEDOUT;
 	w->started = false;
+	/* A cursor thread stuck in the kernel is left behind: it holds no fd
+	 * the next image needs. */
+	(void)cursors_stop(w->cursors, 200);
 	return 0;
 }
 
@@ -804,8 +857,12 @@ writer_start(struct writer *w, const char *start_text)
 
 	if (start_text != w->start_text)
 		snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
-	if ((rc = thread_start(&w->thread, writer_main, w)) < 0)
+	if ((rc = cursors_start(w->cursors)) < 0)
 		return rc;
+	if ((rc = thread_start(&w->thread, writer_main, w)) < 0) {
+		cursors_stop(w->cursors, 1000);
+		return rc;
+	}
 	w->started = true;
 	return 0;
 }
@@ -833,6 +890,7 @@ writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
 	}
 	w->started = false;
 	*left = ring_records_in(w->ring) - ring_records_out(w->ring);
+	(void)cursors_stop(w->cursors, 1000);
 	return 0;
 }
 
@@ -842,6 +900,7 @@ writer_free(struct writer *w)
 	if (w == NULL || w->started)
 		return;			/* never free under a running thread */
 	spool_close(w->spool);
+	cursors_free(w->cursors);
 	format_enricher_free(w->enr);
 	pthread_mutex_destroy(&w->mu);
 	close(w->efd);

@@ -33,6 +33,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cursors.h"
 #include "spool.h"
 
 /* An unprivileged uid/gid for the not-writable test ("nobody"). */
@@ -915,6 +916,124 @@ test_cursor_not_a_cursor(void **state)
 	assert_int_equal(out.offset, 4);
 }
 
+
+/*
+ * A cursor path is in a directory the shipper's user owns: a FIFO there
+ * must not block the reader (the old code waited forever for a writer), a
+ * symlink must not be followed, a directory or device is not a cursor. The
+ * alarm turns a blocking open into a failure instead of a hung test.
+ */
+static void
+test_cursor_planted_files(void **state)
+{
+	struct fx *f = *state;
+	struct spool_pos out = { 7, 7 }, in = { 5, 10 };
+	char fifo[128], link[128], link2[128], dir[128], reg[128];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+	snprintf(link, sizeof(link), "%s/link-to-fifo", f->dir);
+	snprintf(link2, sizeof(link2), "%s/link-to-file", f->dir);
+	snprintf(dir, sizeof(dir), "%s/dir", f->dir);
+	snprintf(reg, sizeof(reg), "%s/reg", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(fifo, link), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(spool_cursor_write(reg, &in, false), 0);
+	assert_int_equal(symlink(reg, link2), 0);
+	alarm(5);
+	assert_int_equal(spool_cursor_read(fifo, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read(link, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read(link2, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read(dir, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read("/dev/null", &out), -ENOTSUP);
+	alarm(0);
+	assert_int_equal(out.segment, 7);	/* untouched on error */
+	assert_int_equal(spool_cursor_read(reg, &out), 0);
+	assert_int_equal(out.segment, 5);
+}
+
+/* Wait (bounded) until every cursor has been read at least `want` times. */
+static size_t
+cursors_wait_read(struct cursors *c, struct cursor_view *v, struct spool_pos *floor,
+    uint64_t want)
+{
+	for (int i = 0; i < 500; i++) {
+		size_t n = cursors_snapshot(c, v, CURSORS_MAX, floor), ok = 0;
+
+		for (size_t j = 0; j < n; j++)
+			ok += v[j].reads >= want;
+		if (n > 0 && ok == n)
+			return n;
+		usleep(10000);
+	}
+	fail_msg("the cursor thread did not read the cursors within 5 s");
+	return 0;
+}
+
+/*
+ * The cursor thread: N named cursors, each published with its error, the
+ * floor the minimum of all with an unreadable one (a FIFO) counting as 0;
+ * never blocked by the FIFO; stopped promptly.
+ */
+static void
+test_cursors_thread(void **state)
+{
+	struct fx *f = *state;
+	struct cursors *c = cursors_new(50);
+	struct cursor_view v[CURSORS_MAX];
+	struct spool_pos floor = { 99, 99 }, a = { 9, 100 }, b = { 7, 20 };
+	char pa[128], pb[128], pf[128];
+	const char *names[3] = { "a", "b", "fifo" }, *paths[3] = { pa, pb, pf };
+	uint64_t reads;
+
+	assert_non_null(c);
+	snprintf(pa, sizeof(pa), "%s/a.cursor", f->dir);
+	snprintf(pb, sizeof(pb), "%s/b.cursor", f->dir);
+	snprintf(pf, sizeof(pf), "%s/f.cursor", f->dir);
+	assert_int_equal(spool_cursor_write(pa, &a, false), 0);
+	assert_int_equal(spool_cursor_write(pb, &b, false), 0);
+	assert_int_equal(mkfifo(pf, 0600), 0);
+	/* No consumer: no floor, and *floor untouched. */
+	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 0);
+	assert_int_equal(floor.segment, 99);
+	assert_int_equal(cursors_set(c, names, paths, 3), 0);
+	/* Not read yet: counts as nothing consumed. */
+	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 3);
+	assert_int_equal(floor.segment, 0);
+	assert_int_equal(cursors_start(c), 0);
+	assert_int_equal(cursors_wait_read(c, v, &floor, 1), 3);
+	assert_string_equal(v[0].name, "a");
+	assert_int_equal(v[0].err, 0);
+	assert_int_equal(v[0].pos.segment, 9);
+	assert_int_equal(v[1].pos.segment, 7);
+	assert_int_equal(v[2].err, -ENOTSUP);
+	assert_int_equal(floor.segment, 0);		/* the FIFO holds it at 0 */
+	/* Without the FIFO the floor is the lowest cursor; a's state is kept. */
+	reads = v[0].reads;
+	assert_int_equal(cursors_set(c, names, paths, 2), 0);
+	assert_int_equal(cursors_snapshot(c, v, CURSORS_MAX, &floor), 2);
+	assert_true(v[0].reads >= reads);
+	cursors_wait_read(c, v, &floor, reads + 1);
+	assert_int_equal(floor.segment, 7);
+	assert_int_equal(floor.offset, 20);
+	/* A consumer moves on: the next read publishes it. */
+	b.segment = 12;
+	assert_int_equal(spool_cursor_write(pb, &b, false), 0);
+	cursors_poke(c);
+	cursors_wait_read(c, v, &floor, v[1].reads + 1);
+	assert_int_equal(floor.segment, 9);
+	assert_int_equal(floor.offset, 100);
+	/* Too many, or a name too long: refused, the list unchanged. */
+	{
+		const char *many[CURSORS_MAX + 1];
+		for (size_t i = 0; i <= CURSORS_MAX; i++)
+			many[i] = pa;
+		assert_int_equal(cursors_set(c, many, many, CURSORS_MAX + 1), -EINVAL);
+	}
+	assert_int_equal(cursors_stop(c, 2000), 0);
+	cursors_free(c);
+}
+
 /* ---- names and lines --------------------------------------------------- */
 
 static void
@@ -1530,6 +1649,8 @@ main(void)
 		T(test_retention_size_forces_unshipped),
 		T(test_cursor_roundtrip),
 		T(test_cursor_not_a_cursor),
+		T(test_cursor_planted_files),
+		T(test_cursors_thread),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_line_valid),
 		T(test_reader_segments_in_order),
