@@ -33,6 +33,7 @@ struct spool {
 	uint64_t	 no;		/* its number */
 	uint64_t	 size;		/* its last good size */
 	bool		 dirty_tail;	/* a failed write may have left bytes past size */
+	bool		 dir_unsynced;	/* the open segment's name is not yet fsynced */
 	struct seg	*segs;		/* sealed segments, oldest first */
 	size_t		 nsegs, cap;
 	uint64_t	 sealed_bytes;
@@ -207,16 +208,30 @@ open_segment(struct spool *s, uint64_t no)
 		unlinkat(s->dirfd, name, 0);
 		return -e;
 	}
-	/* The new name must survive a crash before any record is in it. */
-	if (fsync(s->dirfd) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
+	/*
+	 * The new name must survive a crash before any record is in it. If
+	 * the directory fsync fails the segment is kept all the same: once it
+	 * exists, readers take the previous one as sealed (and may already
+	 * have entered this one), so it must neither be written again nor
+	 * vanish. spool_sync retries the directory and fails until it works.
+	 */
 	s->fd = fd;
 	s->no = no;
 	s->size = 0;
 	s->dirty_tail = false;
+	s->dir_unsynced = fsync(s->dirfd) < 0;
+	return 0;
+}
+
+/* Retry a directory fsync that failed when the open segment was created. */
+static int
+sync_dir(struct spool *s)
+{
+	if (s->dir_unsynced) {
+		if (fsync(s->dirfd) < 0)
+			return -errno;
+		s->dir_unsynced = false;
+	}
 	return 0;
 }
 
@@ -320,6 +335,8 @@ spool_close(struct spool *s)
 	if (s->fd >= 0) {
 		if (fsync(s->fd) < 0)
 			rc = -errno;
+		else
+			rc = sync_dir(s);
 		close(s->fd);
 	}
 	if (s->dirfd >= 0)
@@ -398,7 +415,9 @@ spool_sync(struct spool *s, bool data_only)
 {
 	int rc = data_only ? fdatasync(s->fd) : fsync(s->fd);
 
-	return rc < 0 ? -errno : 0;
+	if (rc < 0)
+		return -errno;
+	return sync_dir(s);
 }
 
 int
@@ -409,7 +428,7 @@ spool_rotate(struct spool *s)
 
 	if (s->dirty_tail && ftruncate(s->fd, (off_t)s->size) < 0)
 		return -errno;
-	if (fsync(oldfd) < 0)
+	if (fsync(oldfd) < 0 || sync_dir(s) < 0)
 		return -errno;
 	if (s->nsegs == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 64;

@@ -58,10 +58,18 @@ int spool_close(struct spool *s);
  */
 int spool_append(struct spool *s, const struct iovec *iov, int iovcnt);
 
-/* fdatasync (data_only) or fsync the open segment. */
+/*
+ * fdatasync (data_only) or fsync the open segment, and the directory too
+ * while the segment's creation is not yet known durable (its directory
+ * fsync failed at rotation): until that works, this fails.
+ */
 int spool_sync(struct spool *s, bool data_only);
 
-/* Seal the open segment (fsync) and open the next number. */
+/*
+ * Seal the open segment (fsync) and open the next number. Once the next
+ * segment exists it is the open one even if the directory fsync failed
+ * (retried by spool_sync): a segment never vanishes under a reader.
+ */
 int spool_rotate(struct spool *s);
 
 /*

@@ -655,6 +655,75 @@ test_rotate(void **state)
 	assert_int_equal(spool_close(s), 0);
 }
 
+
+/* ---- fault injection: the link wraps fsync -------------------------------- */
+
+/* While set, fsync of a directory fails with EIO (as on a failing disk). */
+static int fail_dir_fsync;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+
+int
+__wrap_fsync(int fd)
+{
+	struct stat st;
+
+	if (fail_dir_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_fsync(fd);
+}
+
+/*
+ * Issue 10 item 3: a directory fsync that fails at rotation used to leave
+ * the new segment behind, closed but not unlinked, so every later rotation
+ * failed with EEXIST, segment 1 grew without bound, and readers took it as
+ * sealed (a higher number existed) while it was still appended to. Now the
+ * new segment is the open one; the sync that should make it durable fails
+ * until the directory fsync works; rotations go on.
+ */
+static void
+test_rotate_dir_fsync_fails(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = open_ok(f->dir, &r);
+	struct spool_reader *rd;
+	struct spool_pos pos;
+	const char *line;
+	size_t len;
+
+	append_str(s, recn(1));
+	rd = spool_reader_open(f->dir, NULL, NULL, NULL);
+	assert_non_null(rd);
+	assert_int_equal(spool_reader_next(rd, &line, &len, &pos), 1);
+	fail_dir_fsync = 1;
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_segment(s), 2);
+	/* What is appended goes to segment 2, which readers follow into. */
+	append_str(s, recn(2));
+	assert_int_equal(spool_sync(s, true), -EIO);	/* not durable yet */
+	assert_int_equal(spool_reader_next(rd, &line, &len, &pos), 1);
+	assert_int_equal(pos.segment, 2);
+	assert_int_equal(len, recn_len(2) - 1);
+	fail_dir_fsync = 0;
+	assert_int_equal(spool_sync(s, true), 0);
+	/* And rotation keeps working. */
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_segment(s), 3);
+	append_str(s, recn(3));
+	assert_int_equal(spool_reader_next(rd, &line, &len, &pos), 1);
+	assert_int_equal(pos.segment, 3);
+	spool_reader_close(rd);
+	/* Failing at spool_close: reported. */
+	fail_dir_fsync = 1;
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_close(s), -EIO);
+	fail_dir_fsync = 0;
+}
+
 /* Segments 1..n-1 sealed with line sizes[i], segment n open. */
 static struct spool *
 make_segments(const char *dir, unsigned n)
@@ -1641,6 +1710,7 @@ main(void)
 		cmocka_unit_test(test_open_not_writable_procfs),
 		T(test_append_iovecs),
 		T(test_rotate),
+		T(test_rotate_dir_fsync_fails),
 		T(test_retention_by_count),
 		T(test_retention_by_bytes),
 		T(test_retention_both_limits),
