@@ -64,6 +64,43 @@ spool_parse_name(const char *name, uint64_t *n)
 	return true;
 }
 
+int
+spool_count_lines(const char *dir, const struct spool_pos *from, uint64_t *lines)
+{
+	char path[4200], name[SPOOL_NAME_LEN + 8], buf[65536];
+	uint64_t off = from->offset, n_lines = 0;
+	struct stat sb;
+	ssize_t n;
+	int fd, rc = 0;
+
+	*lines = 0;
+	spool_segment_name(name, sizeof(name), from->segment);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		for (const char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+			n_lines++;
+		off += (uint64_t)n;
+	}
+	close(fd);
+	if (rc == 0)
+		*lines = n_lines;
+	return rc;
+}
+
 bool
 spool_line_valid(const char *line, size_t len)
 {

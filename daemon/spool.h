@@ -22,6 +22,12 @@
 
 struct spool;
 
+/* A place in the spool: a segment and a byte offset in it. */
+struct spool_pos {
+	uint64_t	segment;
+	uint64_t	offset;		/* byte offset of the line's start */
+};
+
 /* What spool_open() found and repaired. */
 struct spool_recovery {
 	uint64_t	segments;	/* segments found */
@@ -94,17 +100,19 @@ void spool_segment_name(char *buf, size_t len, uint64_t n);
 /* True when name is a segment file name; *n receives its number. */
 bool spool_parse_name(const char *name, uint64_t *n);
 
+/*
+ * Count the whole lines of segment from->segment after byte from->offset
+ * (no links followed, nothing but a regular file). 0 with *lines, -ENOENT
+ * when the segment is gone, or another negative errno.
+ */
+int spool_count_lines(const char *dir, const struct spool_pos *from, uint64_t *lines);
+
 /* Is line[0..len) (without '\n') an audit.log record line? */
 bool spool_line_valid(const char *line, size_t len);
 
 /* ---- reader ---------------------------------------------------------- */
 
 struct spool_reader;
-
-struct spool_pos {
-	uint64_t	segment;
-	uint64_t	offset;		/* byte offset of the line's start */
-};
 
 enum spool_event {
 	SPOOL_EV_TORN,		/* sealed segment ends in a partial line */

@@ -302,45 +302,30 @@ format_record(struct writer *w, char *out, size_t cap, const struct ring_rec *r)
 
 /* ---- writing --------------------------------------------------------- */
 
-static uint64_t
-count_lines(const char *p, size_t len)
-{
-	uint64_t n = 0;
-
-	for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-		n++;
-	return n;
-}
-
 int
 writer_settle_inflight(struct ring *r, const char *spool_dir, uint64_t *skipped)
 {
-	struct ring_inflight in;
-	char path[4200], name[SPOOL_NAME_LEN + 8], buf[65536];
-	uint64_t lines = 0, off;
-	ssize_t n;
-	int fd;
+	struct ring_inflight raw;
+	struct writer_inflight in;
+	struct ring_iter it;
+	uint64_t lines = 0;
+	int rc;
 
 	*skipped = 0;
-	if (!ring_get_inflight(r, &in))
+	if (!ring_get_inflight(r, &raw))
 		return 0;
-	spool_segment_name(name, sizeof(name), in.segment);
-	snprintf(path, sizeof(path), "%s/%s", spool_dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		/* Gone (retention): nothing of the batch can be proven written. */
-		ring_clear_inflight(r);
-		return errno == ENOENT ? 0 : -errno;
-	}
-	/* Whole lines after the old size: the torn tail is already cut. */
-	for (off = in.offset; (n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0; off += (uint64_t)n)
-		lines += count_lines(buf, (size_t)n);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	if (lines > in.pre_lines) {
-		uint64_t done = lines - in.pre_lines;
-		*skipped = ring_skip(r, done < in.records ? done : in.records);
+	memcpy(&in, &raw, sizeof(in));
+	ring_iter_begin(r, &it);
+	/* The tail moved past the batch's start: it was released (a crash
+	 * between the release and clearing this note). Nothing to skip. */
+	if (it.pos == in.ring_pos) {
+		/* Whole lines at the batch's place: the torn tail is already cut.
+		 * A segment gone (retention) proves nothing written. */
+		rc = spool_count_lines(spool_dir, &in.at, &lines);
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+		if (lines > 0)
+			*skipped = ring_skip(r, lines < in.records ? lines : in.records);
 	}
 	ring_clear_inflight(r);
 	return 0;
@@ -615,6 +600,22 @@ rotate(struct writer *w, const char *reason)
 	return 0;
 }
 
+/* Note the batch about to be written (struct writer_inflight). */
+static void
+set_inflight(struct writer *w, const struct ring_iter *it)
+{
+	struct ring_iter start;
+	struct ring_inflight raw;
+	struct writer_inflight in = { 0, it->count, { spool_segment(w->spool),
+	    spool_segment_bytes(w->spool) + w->pre_len } };
+
+	_Static_assert(sizeof(in) == sizeof(raw), "the note fits the ring's words");
+	ring_iter_begin(w->ring, &start);
+	in.ring_pos = start.pos;
+	memcpy(&raw, &in, sizeof(raw));
+	ring_set_inflight(w->ring, &raw);
+}
+
 /*
  * Build one batch from the ring and write it. Returns the number of ring
  * records consumed (0 when the ring was empty) or a negative errno when the
@@ -658,11 +659,7 @@ write_batch(struct writer *w)
 		return 0;
 	/* Should the process die inside this write, the next instance adopting
 	 * the ring learns how much of the batch the segment holds. */
-	{
-		struct ring_inflight in = { it.count, spool_segment(w->spool),
-		    spool_segment_bytes(w->spool), count_lines(w->pre, w->pre_len) };
-		ring_set_inflight(w->ring, &in);
-	}
+	set_inflight(w, &it);
 	rc = append(w, len);
 	if (rc < 0) {
 		/* The formatted daemon records of this batch (loss) will be

@@ -1088,26 +1088,51 @@ test_counts_while_running(void **state)
 	check_counts(f);
 }
 
+/* Put the writer's in-flight note into the ring. */
+static void
+set_note(struct ring *r, uint64_t ring_pos, uint64_t records, uint64_t seg, uint64_t off)
+{
+	struct writer_inflight in = { ring_pos, records, { seg, off } };
+	struct ring_inflight raw;
+
+	memcpy(&raw, &in, sizeof(raw));
+	ring_set_inflight(r, &raw);
+}
+
+/* The ring's tail: where the next batch starts. */
+static uint64_t
+ring_pos(struct ring *r)
+{
+	struct ring_iter it;
+
+	ring_iter_begin(r, &it);
+	return it.pos;
+}
+
 /*
  * After a crash in the middle of a write, the next instance adopting the
  * ring must not write twice what the dead writer got onto the disk: the
- * whole lines after the segment's old size, less the daemon lines written
- * ahead of the batch, are records released from the ring unwritten.
+ * whole lines from where the batch's first record went are records
+ * released from the ring unwritten. And after a crash between the release
+ * and clearing the note (issue 10 item 5), nothing must be skipped: the
+ * note names the ring position the batch started at, and the tail is past
+ * it. Settling twice (a crash while settling) skips nothing more.
  */
 static void
 test_settle_inflight(void **state)
 {
 	char dir[] = "/tmp/test_writer_settle.XXXXXX", path[PATH_MAX];
 	const char *old = "type=DAEMON_START msg=audit(1.000:1): op=start res=success\n";
+	const char *pre =
+	    "type=DAEMON_ROTATE msg=audit(1.000:2): op=rotate-logs segment=1 res=success\n";
 	const char *after =
-	    "type=DAEMON_ROTATE msg=audit(1.000:2): op=rotate-logs segment=1 res=success\n"
 	    "type=SYSCALL msg=audit(1.000:10): record 0\n"
 	    "type=SYSCALL msg=audit(1.000:11): record 1\n";
 	struct ring *r = ring_new(64 * 1024, false);
-	struct ring_inflight in = { 5, 1, 0, 1 }, got;
+	struct ring_inflight got;
 	struct ring_iter it;
 	struct ring_rec rec;
-	uint64_t skipped = 99;
+	uint64_t skipped = 99, start;
 	FILE *fp;
 
 	(void)state;
@@ -1117,9 +1142,10 @@ test_settle_inflight(void **state)
 	fp = fopen(path, "w");
 	assert_non_null(fp);
 	fputs(old, fp);
+	fputs(pre, fp);
 	fputs(after, fp);
 	fclose(fp);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 9; i++) {
 		char text[32];
 		void *p;
 		snprintf(text, sizeof(text), "record %d", i);
@@ -1133,9 +1159,9 @@ test_settle_inflight(void **state)
 	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
 	assert_int_equal(skipped, 0);
 
-	/* One daemon line and two of the five records reached the segment. */
-	in.offset = strlen(old);
-	ring_set_inflight(r, &in);
+	/* The daemon line and two of the five records reached the segment. */
+	start = ring_pos(r);
+	set_note(r, start, 5, 1, strlen(old) + strlen(pre));
 	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
 	assert_int_equal(skipped, 2);
 	assert_int_equal(ring_records_out(r), 2);
@@ -1145,12 +1171,38 @@ test_settle_inflight(void **state)
 	assert_int_equal(rec.len, strlen("record 2"));
 	assert_memory_equal(rec.data, "record 2", rec.len);
 
-	/* The segment is gone (retention): nothing can be proven written. */
-	in.segment = 7;
-	ring_set_inflight(r, &in);
+	/* A crash while settling, after the skip: the same note again skips
+	 * nothing more. */
+	set_note(r, start, 5, 1, strlen(old) + strlen(pre));
 	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
 	assert_int_equal(skipped, 0);
 	assert_int_equal(ring_records_out(r), 2);
+
+	/* The crash point of item 5: the batch (records 2..3) was written and
+	 * released, then the process died before clearing the note. Records 4
+	 * on were never written and must all stay. */
+	start = ring_pos(r);
+	set_note(r, start, 2, 1, strlen(old) + strlen(pre));
+	ring_skip(r, 2);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(ring_records_out(r), 4);
+	assert_false(ring_get_inflight(r, &got));
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	assert_memory_equal(rec.data, "record 4", rec.len);
+
+	/* The write died before the records' lines landed (the segment is
+	 * shorter than where they go): nothing to skip. */
+	set_note(r, ring_pos(r), 3, 1, 1000000);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+
+	/* The segment is gone (retention): nothing can be proven written. */
+	set_note(r, ring_pos(r), 3, 7, 0);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(ring_records_out(r), 4);
 	assert_false(ring_get_inflight(r, &got));
 
 	unlink(path);
