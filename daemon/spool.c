@@ -458,6 +458,19 @@ spool_sync(struct spool *s, bool data_only)
 }
 
 int
+spool_cut(struct spool *s, uint64_t size)
+{
+	if (size > s->size)
+		return -EINVAL;
+	s->size = size;
+	if (ftruncate(s->fd, (off_t)size) < 0) {
+		s->dirty_tail = true;
+		return -errno;
+	}
+	return 0;
+}
+
+int
 spool_rotate(struct spool *s)
 {
 	int oldfd = s->fd, rc;

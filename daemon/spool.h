@@ -72,6 +72,14 @@ int spool_append(struct spool *s, const struct iovec *iov, int iovcnt);
 int spool_sync(struct spool *s, bool data_only);
 
 /*
+ * Cut the open segment back to size (no more than its size): the lines past
+ * it are to be written again, as after a failed fsync, when the kernel may
+ * have dropped their pages. If the truncate fails it is retried before the
+ * next append. 0, -EINVAL (size past the end) or a negative errno.
+ */
+int spool_cut(struct spool *s, uint64_t size);
+
+/*
  * Seal the open segment (fsync) and open the next number. Once the next
  * segment exists it is the open one even if the directory fsync failed
  * (retried by spool_sync): a segment never vanishes under a reader.

@@ -90,6 +90,8 @@ struct writer_stats {
 	stat_t	write_errors;
 	stat_t	fsyncs;
 	stat_t	fsync_errors;
+	stat_t	sync_rewrites;		/* batches cut and written again after a failed sync */
+	stat_t	sync_failed_records;	/* records released before a sync that failed */
 	stat_t	rotations;
 	stat_t	segments_deleted;
 	stat_t	bytes_deleted;

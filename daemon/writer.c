@@ -431,31 +431,46 @@ do_sync(struct writer *w, bool data_only)
 	return 0;
 }
 
+/* flush = data|sync: a batch leaves the ring only once it is durable. */
+static bool
+durable(const struct writer *w)
+{
+	return w->ws.flush == CONFIG_FLUSH_DATA || w->ws.flush == CONFIG_FLUSH_SYNC;
+}
+
+/*
+ * flush = incremental: records already released from the ring were in a
+ * sync that failed. After an fsync error the kernel may have dropped their
+ * pages: a write error (state, counter, retry), and a daemon record saying
+ * how many records may be lost. The next batch syncs again.
+ */
+static void
+incremental_sync_failed(struct writer *w, int err)
+{
+	char text[256];
+
+	stat_add(&w->st->sync_failed_records, w->since_sync);
+	snprintf(text, sizeof(text),
+	    "op=sync-failed segment=%llu records=%llu errno=%d res=failed",
+	    (unsigned long long)spool_segment(w->spool),
+	    (unsigned long long)w->since_sync, -err);
+	add_daemon_record(w, AUDIT_DAEMON_ERR, text);
+	log_warnx("writer: fsync segment %llu: %s; %llu records written since the last "
+	    "good sync may be lost", (unsigned long long)spool_segment(w->spool),
+	    strerror(-err), (unsigned long long)w->since_sync);
+	degrade(w, err);
+}
+
 static void
 apply_flush(struct writer *w, uint64_t records)
 {
-	int rc = 0;
+	int rc;
 
-	switch (w->ws.flush) {
-	case CONFIG_FLUSH_NONE:
-		return;
-	case CONFIG_FLUSH_INCREMENTAL:
-		w->since_sync += records;
-		if (w->since_sync >= w->ws.freq)
-			rc = do_sync(w, true);
-		break;
-	case CONFIG_FLUSH_DATA:
-		rc = do_sync(w, true);
-		break;
-	case CONFIG_FLUSH_SYNC:
-		rc = do_sync(w, false);
-		break;
-	}
-	/* The data was written; a failed sync is reported and retried with
-	 * the next batch rather than rewriting anything. */
-	if (rc < 0)
-		log_warnx("writer: fsync segment %llu: %s",
-		    (unsigned long long)spool_segment(w->spool), strerror(-rc));
+	if (w->ws.flush != CONFIG_FLUSH_INCREMENTAL)
+		return;		/* none; data|sync synced before the release */
+	w->since_sync += records;
+	if (w->since_sync >= w->ws.freq && (rc = do_sync(w, true)) < 0)
+		incremental_sync_failed(w, rc);
 }
 
 /* Write pre + batch as one append. Returns 0 or -errno. */
@@ -488,7 +503,6 @@ append(struct writer *w, size_t batch_len)
 	stat_add(&w->st->bytes, w->pre_len + batch_len);
 	stat_add(&w->st->unsynced_bytes, w->pre_len + batch_len);
 	stat_add(&w->st->batches, 1);
-	w->pre_len = 0;
 	update_spool_stats(w);
 	return 0;
 }
@@ -626,7 +640,7 @@ write_batch(struct writer *w)
 {
 	struct ring_iter it;
 	struct ring_rec rec;
-	uint64_t seg_bytes = spool_segment_bytes(w->spool);
+	uint64_t seg_bytes = spool_segment_bytes(w->spool), at = seg_bytes;
 	size_t len = 0, limit = w->ws.batch_size;
 	uint64_t written = 0, markers = 0;
 	int rc;
@@ -666,6 +680,21 @@ write_batch(struct writer *w)
 		 * formatted again; the serials they used are simply skipped. */
 		return rc;
 	}
+	/*
+	 * flush = data|sync: release nothing before the sync that covers it.
+	 * After a failed fsync the kernel may have dropped the pages: cut the
+	 * batch off and write it again from the ring (pre is kept) on retry.
+	 */
+	if (durable(w) && (rc = do_sync(w, w->ws.flush == CONFIG_FLUSH_DATA)) < 0) {
+		(void)spool_cut(w->spool, at);
+		stat_add(&w->st->sync_rewrites, 1);
+		update_spool_stats(w);
+		log_warnx("writer: fsync segment %llu: %s; the batch stays in the ring "
+		    "and is written again", (unsigned long long)spool_segment(w->spool),
+		    strerror(-rc));
+		return rc;
+	}
+	w->pre_len = 0;
 	publish(w, written, markers, &it);
 	ring_clear_inflight(w->ring);
 	if (w->state != WRITER_OK)
@@ -804,8 +833,10 @@ writer_main(void *arg)
 	pthread_mutex_unlock(&w->mu);
 	if (ring_used(w->ring) == 0 || w->state == WRITER_OK) {
 		add_daemon_record(w, AUDIT_DAEMON_END, text);
-		if (append(w, 0) == 0)
+		if (append(w, 0) == 0) {
+			w->pre_len = 0;
 			do_sync(w, false);
+		}
 	}
 	set_state(w, WRITER_STOPPED, 0);
 	atomic_store(&w->finished, true);
@@ -816,8 +847,10 @@ writer_main(void *arg)
 detached:
 	/* Daemon records still waiting (a segment marker) and a sync, so the
 	 * next image finds the spool as durable as a stop would leave it. */
-	if (w->state == WRITER_OK && append(w, 0) == 0)
+	if (w->state == WRITER_OK && append(w, 0) == 0) {
+		w->pre_len = 0;
 		do_sync(w, false);
+	}
 	atomic_store(&w->finished, true);
 	return NULL;
 }
