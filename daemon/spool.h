@@ -86,20 +86,10 @@ int spool_cut(struct spool *s, uint64_t size);
  */
 int spool_rotate(struct spool *s);
 
-/*
- * Delete the oldest sealed segments while there are more than max_segments
- * (0 = no limit) or the spool is larger than max_bytes (0 = no limit). The
- * open segment is never deleted. Returns the number deleted, or a negative
- * errno; *freed receives the bytes freed.
- */
-int spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
-    uint64_t *freed);
-
 uint64_t spool_segment(const struct spool *s);		/* open segment's number */
 uint64_t spool_segment_bytes(const struct spool *s);	/* its size */
 uint64_t spool_total_bytes(const struct spool *s);	/* all segments */
 uint64_t spool_segment_count(const struct spool *s);
-int spool_fd(const struct spool *s);			/* open segment's fd */
 const char *spool_dir(const struct spool *s);
 
 /* Name of segment n in buf. */
@@ -108,12 +98,28 @@ void spool_segment_name(char *buf, size_t len, uint64_t n);
 /* True when name is a segment file name; *n receives its number. */
 bool spool_parse_name(const char *name, uint64_t *n);
 
+/* A segment as listed: its number and size. */
+struct spool_seg {
+	uint64_t	no;
+	uint64_t	bytes;
+};
+
 /*
- * Count the whole lines of segment from->segment after byte from->offset
- * (no links followed, nothing but a regular file). 0 with *lines, -ENOENT
- * when the segment is gone, or another negative errno.
+ * The segments in dir (regular files, no links followed), sorted by
+ * number, in a malloc'ed *segs the caller frees. 0 or a negative errno.
  */
-int spool_count_lines(const char *dir, const struct spool_pos *from, uint64_t *lines);
+int spool_list(const char *dir, struct spool_seg **segs, size_t *n);
+
+/*
+ * Count the newlines of segment no in bytes [from, to) (to = UINT64_MAX:
+ * to its end), reading at most *budget bytes (budget NULL: no limit, else
+ * decreased). *lines is increased; *upto receives the offset just past the
+ * last newline counted, or where a budget cut stopped. No links followed,
+ * nothing but a regular file. 0, 1 when the budget ran out, -ENOENT when
+ * the segment is gone, or another negative errno.
+ */
+int spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
+    uint64_t *budget, uint64_t *lines, uint64_t *upto);
 
 /* Is line[0..len) (without '\n') an audit.log record line? */
 bool spool_line_valid(const char *line, size_t len);
@@ -196,8 +202,12 @@ int spool_cursor_write(const char *path, const struct spool_pos *pos, bool sync)
 typedef void spool_unshipped_cb(void *arg, uint64_t segment, uint64_t bytes);
 
 /*
- * spool_retention, waiting for a shipper: a segment counts as shipped once
- * shipped->segment is past it (NULL: everything is shipped). The count limit
+ * Retention: delete the oldest sealed segments while there are more than
+ * max_segments (0 = no limit) or the spool is larger than max_bytes (0 = no
+ * limit); the open segment is never deleted. Returns the number deleted, or
+ * a negative errno; *freed receives the bytes freed. It waits for the
+ * consumers: a segment counts as consumed once shipped->segment (their
+ * floor) is past it (NULL: no consumer, everything counts as consumed). The count limit
  * never deletes an unshipped segment (*held receives how many segments over
  * it are kept); the size limit does, and reports each one to cb. Writer
  * thread.

@@ -321,7 +321,10 @@ writer_settle_inflight(struct ring *r, const char *spool_dir, uint64_t *skipped)
 	if (it.pos == in.ring_pos) {
 		/* Whole lines at the batch's place: the torn tail is already cut.
 		 * A segment gone (retention) proves nothing written. */
-		rc = spool_count_lines(spool_dir, &in.at, &lines);
+		uint64_t upto;
+
+		rc = spool_count_lines(spool_dir, in.at.segment, in.at.offset, UINT64_MAX,
+		    NULL, &lines, &upto);
 		if (rc < 0 && rc != -ENOENT)
 			return rc;
 		if (lines > 0)
