@@ -609,6 +609,14 @@ spool_set_group(struct spool *s, gid_t gid)
 	return 0;
 }
 
+int
+spool_dup(const struct spool *s)
+{
+	int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
 uint64_t spool_segment(const struct spool *s) { return s->no; }
 uint64_t spool_segment_bytes(const struct spool *s) { return s->size; }
 uint64_t spool_total_bytes(const struct spool *s) { return s->sealed_bytes + s->size; }

@@ -86,6 +86,12 @@ int spool_cut(struct spool *s, uint64_t size);
  */
 int spool_rotate(struct spool *s);
 
+/*
+ * A descriptor of the open segment (a dup, close-on-exec) for a sync on
+ * another thread, which stays valid across a rotation. Or a negative errno.
+ */
+int spool_dup(const struct spool *s);
+
 uint64_t spool_segment(const struct spool *s);		/* open segment's number */
 uint64_t spool_segment_bytes(const struct spool *s);	/* its size */
 uint64_t spool_total_bytes(const struct spool *s);	/* all segments */

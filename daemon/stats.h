@@ -103,7 +103,10 @@ struct writer_stats {
 	stat_t	write_started_ns;	/* != 0 while a write is in progress */
 	stat_t	last_write_ns, max_write_ns;	/* duration of writes */
 	stat_t	last_fsync_ns, max_fsync_ns;
-	stat_t	unsynced_bytes;		/* written but not yet fsynced */
+	stat_t	unsynced_bytes;		/* written but not yet fsynced (at risk) */
+	stat_t	unsynced_records;	/* records among them */
+	stat_t	unsynced_oldest_ns;	/* CLOCK_MONOTONIC when the oldest was written; 0 = none */
+	stat_t	sync_in_flight;		/* 1 while the sync thread syncs */
 	stat_t	segment;		/* open segment number */
 	stat_t	segment_bytes;
 	stat_t	spool_bytes;

@@ -28,6 +28,7 @@
 #include "netlink_rx.h"
 #include "ring.h"
 #include "spool.h"
+#include "syncer.h"
 #include "thread.h"
 #include "writer.h"
 
@@ -68,7 +69,13 @@ struct writer {
 	size_t			 pre_len;
 	char			 start_text[1024];
 	uint64_t		 daemon_serial;
-	uint64_t		 since_sync;
+	/* The data-at-risk window: written, not yet synced (flush != none). */
+	uint64_t		 since_sync;	/* records written since the last sync started */
+	uint64_t		 unsynced_b;	/* their bytes */
+	uint64_t		 unsynced_ns;	/* when the oldest of them was written; 0 = none */
+	struct syncer		*syncer;	/* the sync thread (flush = incremental) */
+	bool			 syncing;	/* a sync is in flight, covering: */
+	uint64_t		 syncing_records, syncing_b, syncing_ns;
 	uint64_t		 next_retry_ns;
 	enum writer_state	 state;
 	const char		*rotate_reason;
@@ -119,6 +126,7 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 {
 	ws->flush = c->flush;
 	ws->freq = c->freq;
+	ws->flush_interval_ms = c->flush_interval_ms;
 	ws->segment_size = c->segment_size;
 	ws->num_segments = c->num_segments;
 	ws->max_spool_size = c->max_spool_size;
@@ -130,6 +138,8 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 	else
 		ws->ship_cursor[0] = '\0';
 }
+
+static void sync_done(void *arg);
 
 struct writer *
 writer_new(struct ring *ring, struct spool *spool,
@@ -161,7 +171,10 @@ writer_new(struct ring *ring, struct spool *spool,
 		return NULL;
 	}
 	w->cursors = cursors_new(1000);
-	if (w->cursors == NULL) {
+	w->syncer = syncer_new(sync_done, w);
+	if (w->cursors == NULL || w->syncer == NULL) {
+		cursors_free(w->cursors);
+		syncer_free(w->syncer);
 		pthread_mutex_destroy(&w->mu);
 		close(w->efd);
 		free(w->batch);
@@ -192,6 +205,13 @@ kick(struct writer *w)
 		n = write(w->efd, &one, sizeof(one));
 	while (n < 0 && errno == EINTR);
 	/* EAGAIN means the counter is already non-zero: it is awake anyway. */
+}
+
+/* The sync thread finished a sync: the writer collects it. */
+static void
+sync_done(void *arg)
+{
+	kick(arg);
 }
 
 void
@@ -412,6 +432,29 @@ degrade(struct writer *w, int err)
 	w->next_retry_ns = mono_ns() + (uint64_t)w->ws.retry_interval_ms * 1000000u;
 }
 
+/* The data-at-risk window into the stats: what is unsynced or syncing. */
+static void
+publish_risk(struct writer *w)
+{
+	uint64_t oldest = w->syncing_ns ? w->syncing_ns : w->unsynced_ns;
+
+	stat_set(&w->st->unsynced_records, w->since_sync + w->syncing_records);
+	stat_set(&w->st->unsynced_bytes, w->unsynced_b + w->syncing_b);
+	stat_set(&w->st->unsynced_oldest_ns, oldest);
+	stat_set(&w->st->sync_in_flight, w->syncing);
+}
+
+/* Records and bytes just written join the window. */
+static void
+note_written(struct writer *w, uint64_t records, uint64_t bytes)
+{
+	if (w->unsynced_ns == 0 && (records > 0 || bytes > 0))
+		w->unsynced_ns = mono_ns();
+	w->since_sync += records;
+	w->unsynced_b += bytes;
+	publish_risk(w);
+}
+
 static int
 do_sync(struct writer *w, bool data_only)
 {
@@ -429,8 +472,10 @@ do_sync(struct writer *w, bool data_only)
 		return rc;
 	}
 	stat_add(&w->st->fsyncs, 1);
-	stat_set(&w->st->unsynced_bytes, 0);
-	w->since_sync = 0;
+	/* Everything written is durable, whatever the sync thread is doing. */
+	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
+	w->syncing_records = w->syncing_b = w->syncing_ns = 0;
+	publish_risk(w);
 	return 0;
 }
 
@@ -448,32 +493,83 @@ durable(const struct writer *w)
  * how many records may be lost. The next batch syncs again.
  */
 static void
-incremental_sync_failed(struct writer *w, int err)
+incremental_sync_failed(struct writer *w, int err, uint64_t records)
 {
 	char text[256];
 
-	stat_add(&w->st->sync_failed_records, w->since_sync);
+	stat_add(&w->st->sync_failed_records, records);
 	snprintf(text, sizeof(text),
 	    "op=sync-failed segment=%llu records=%llu errno=%d res=failed",
-	    (unsigned long long)spool_segment(w->spool),
-	    (unsigned long long)w->since_sync, -err);
+	    (unsigned long long)spool_segment(w->spool), (unsigned long long)records, -err);
 	add_daemon_record(w, AUDIT_DAEMON_ERR, text);
-	log_warnx("writer: fsync segment %llu: %s; %llu records written since the last "
-	    "good sync may be lost", (unsigned long long)spool_segment(w->spool),
-	    strerror(-err), (unsigned long long)w->since_sync);
+	log_warnx("writer: fsync segment %llu: %s; %llu records written before it may be "
+	    "lost", (unsigned long long)spool_segment(w->spool), strerror(-err),
+	    (unsigned long long)records);
 	degrade(w, err);
 }
 
+/* Collect the sync thread's result, if it has one. */
 static void
-apply_flush(struct writer *w, uint64_t records)
+reap_sync(struct writer *w)
 {
-	int rc;
+	struct syncer_result r;
 
-	if (w->ws.flush != CONFIG_FLUSH_INCREMENTAL)
-		return;		/* none; data|sync synced before the release */
-	w->since_sync += records;
-	if (w->since_sync >= w->ws.freq && (rc = do_sync(w, true)) < 0)
-		incremental_sync_failed(w, rc);
+	if (!w->syncing || !syncer_reap(w->syncer, &r))
+		return;
+	w->syncing = false;
+	stat_set(&w->st->last_fsync_ns, r.ns);
+	stat_max(&w->st->max_fsync_ns, r.ns);
+	if (r.err < 0) {
+		stat_add(&w->st->fsync_errors, 1);
+		incremental_sync_failed(w, r.err, w->syncing_records);
+	} else {
+		stat_add(&w->st->fsyncs, 1);
+	}
+	w->syncing_records = w->syncing_b = w->syncing_ns = 0;
+	publish_risk(w);
+}
+
+/*
+ * Group commit, flush = incremental: once freq records are unsynced or the
+ * oldest of them is flush_interval old, hand one sync of everything written
+ * so far to the sync thread, and go on writing meanwhile. At most one sync
+ * is in flight; what is written during it goes with the next one. Returns
+ * the ms until the oldest unsynced record comes due (for the idle wait),
+ * or -1 when there is nothing to wait for.
+ */
+static int
+group_commit(struct writer *w)
+{
+	uint64_t now, due;
+	int fd;
+
+	reap_sync(w);
+	if (w->ws.flush != CONFIG_FLUSH_INCREMENTAL || w->unsynced_ns == 0)
+		return -1;
+	now = mono_ns();
+	due = w->unsynced_ns + (uint64_t)w->ws.flush_interval_ms * 1000000u;
+	if (w->syncing)
+		return -1;		/* its completion kicks the writer */
+	if (w->since_sync < w->ws.freq && now < due)
+		return (int)((due - now) / 1000000u) + 1;
+	fd = spool_dup(w->spool);
+	if (fd < 0 || !syncer_submit(w->syncer, fd, true, spool_segment(w->spool))) {
+		int rc;
+
+		if (fd >= 0)
+			close(fd);
+		/* No sync thread: sync here. */
+		if ((rc = do_sync(w, true)) < 0)
+			incremental_sync_failed(w, rc, w->since_sync);
+		return -1;
+	}
+	w->syncing = true;
+	w->syncing_records = w->since_sync;
+	w->syncing_b = w->unsynced_b;
+	w->syncing_ns = w->unsynced_ns;
+	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
+	publish_risk(w);
+	return -1;
 }
 
 /* Write pre + batch as one append. Returns 0 or -errno. */
@@ -504,7 +600,6 @@ append(struct writer *w, size_t batch_len)
 	if (rc < 0)
 		return rc;
 	stat_add(&w->st->bytes, w->pre_len + batch_len);
-	stat_add(&w->st->unsynced_bytes, w->pre_len + batch_len);
 	stat_add(&w->st->batches, 1);
 	update_spool_stats(w);
 	return 0;
@@ -610,7 +705,9 @@ rotate(struct writer *w, const char *reason)
 	}
 	stat_add(&w->st->rotations, 1);
 	cursors_poke(w->cursors);
-	w->since_sync = 0;
+	/* spool_rotate synced the sealed segment: all written so far. */
+	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
+	publish_risk(w);
 	w->rotate_reason = reason;
 	add_segment_marker(w);
 	run_retention(w);
@@ -697,12 +794,14 @@ write_batch(struct writer *w)
 		    strerror(-rc));
 		return rc;
 	}
+	if (!durable(w))
+		note_written(w, written + markers, w->pre_len + len);
 	w->pre_len = 0;
 	publish(w, written, markers, &it);
 	ring_clear_inflight(w->ring);
 	if (w->state != WRITER_OK)
 		set_state(w, WRITER_OK, 0);
-	apply_flush(w, written);
+	(void)group_commit(w);
 	if (spool_segment_bytes(w->spool) >= w->ws.segment_size)
 		rotate(w, "size");
 	return (int64_t)it.count;
@@ -715,6 +814,7 @@ take_requests(struct writer *w)
 		pthread_mutex_lock(&w->mu);
 		w->ws.flush = w->pending.flush;
 		w->ws.freq = w->pending.freq;
+		w->ws.flush_interval_ms = w->pending.flush_interval_ms;
 		w->ws.segment_size = w->pending.segment_size;
 		w->ws.num_segments = w->pending.num_segments;
 		w->ws.max_spool_size = w->pending.max_spool_size;
@@ -774,6 +874,16 @@ wait_for_retry(struct writer *w, int timeout_ms)
 	}
 }
 
+/* Before the last sync: let the sync in flight finish and count it. */
+static void
+settle_sync(struct writer *w)
+{
+	if (w->syncing) {
+		(void)syncer_wait(w->syncer, 10000);
+		reap_sync(w);
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -827,10 +937,13 @@ writer_main(void *arg)
 			continue;
 		if (stopping)
 			break;			/* the ring is empty and so is pre */
-		wait_for_work(w, 1000);
+		/* Idle: wake when the oldest unsynced record comes due. */
+		n = group_commit(w);
+		wait_for_work(w, n >= 0 && n < 1000 ? (int)n : 1000);
 	}
 
 	/* Stopped: the last record, then make it durable. */
+	settle_sync(w);
 	pthread_mutex_lock(&w->mu);
 	snprintf(text, sizeof(text), "%s", w->end_text);
 	pthread_mutex_unlock(&w->mu);
@@ -850,6 +963,7 @@ writer_main(void *arg)
 detached:
 	/* Daemon records still waiting (a segment marker) and a sync, so the
 	 * next image finds the spool as durable as a stop would leave it. */
+	settle_sync(w);
 	if (w->state == WRITER_OK && append(w, 0) == 0) {
 		w->pre_len = 0;
 		do_sync(w, false);
@@ -871,6 +985,7 @@ writer_detach(struct writer *w, unsigned timeout_ms)
 	/* A cursor thread stuck in the kernel is left behind: it holds no fd
 	 * the next image needs. */
 	(void)cursors_stop(w->cursors, 200);
+	(void)syncer_stop(w->syncer, 200);
 	return 0;
 }
 
@@ -892,8 +1007,13 @@ writer_start(struct writer *w, const char *start_text)
 		snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
 	if ((rc = cursors_start(w->cursors)) < 0)
 		return rc;
+	if ((rc = syncer_start(w->syncer)) < 0) {
+		cursors_stop(w->cursors, 1000);
+		return rc;
+	}
 	if ((rc = thread_start(&w->thread, writer_main, w)) < 0) {
 		cursors_stop(w->cursors, 1000);
+		syncer_stop(w->syncer, 1000);
 		return rc;
 	}
 	w->started = true;
@@ -924,6 +1044,7 @@ writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
 	w->started = false;
 	*left = ring_records_in(w->ring) - ring_records_out(w->ring);
 	(void)cursors_stop(w->cursors, 1000);
+	(void)syncer_stop(w->syncer, 1000);
 	return 0;
 }
 
@@ -934,6 +1055,7 @@ writer_free(struct writer *w)
 		return;			/* never free under a running thread */
 	spool_close(w->spool);
 	cursors_free(w->cursors);
+	syncer_free(w->syncer);
 	format_enricher_free(w->enr);
 	pthread_mutex_destroy(&w->mu);
 	close(w->efd);

@@ -36,6 +36,7 @@ struct writer;
 struct writer_settings {
 	enum config_flush	flush;
 	uint32_t		freq;
+	uint32_t		flush_interval_ms;	/* incremental: oldest unsynced age */
 	uint64_t		segment_size;
 	uint32_t		num_segments;
 	uint64_t		max_spool_size;
