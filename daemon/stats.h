@@ -107,6 +107,7 @@ struct writer_stats {
 	stat_t	unsynced_records;	/* records among them */
 	stat_t	unsynced_oldest_ns;	/* CLOCK_MONOTONIC when the oldest was written; 0 = none */
 	stat_t	sync_in_flight;		/* 1 while the sync thread syncs */
+	stat_t	syncs_deferred;		/* freq reached with the ring > 1/4 full: time bound only */
 	stat_t	segment;		/* open segment number */
 	stat_t	segment_bytes;
 	stat_t	spool_bytes;

@@ -74,6 +74,7 @@ struct writer {
 	uint64_t		 unsynced_b;	/* their bytes */
 	uint64_t		 unsynced_ns;	/* when the oldest of them was written; 0 = none */
 	struct syncer		*syncer;	/* the sync thread (flush = incremental) */
+	bool			 deferred;	/* the freq trigger waits for the ring to drain */
 	bool			 syncing;	/* a sync is in flight, covering: */
 	uint64_t		 syncing_records, syncing_b, syncing_ns;
 	uint64_t		 next_retry_ns;
@@ -533,9 +534,13 @@ reap_sync(struct writer *w)
  * Group commit, flush = incremental: once freq records are unsynced or the
  * oldest of them is flush_interval old, hand one sync of everything written
  * so far to the sync thread, and go on writing meanwhile. At most one sync
- * is in flight; what is written during it goes with the next one. Returns
- * the ms until the oldest unsynced record comes due (for the idle wait),
- * or -1 when there is nothing to wait for.
+ * is in flight; what is written during it goes with the next one. Where the
+ * filesystem holds writes back during a sync (FUSE takes the inode lock), a
+ * sync every freq records under a flood would stall the writer until the
+ * ring overflows: while the ring is more than a quarter full, the freq
+ * trigger waits and only the time bound starts a sync (counted in
+ * syncs_deferred). Returns the ms until the oldest unsynced record comes
+ * due (for the idle wait), or -1 when there is nothing to wait for.
  */
 static int
 group_commit(struct writer *w)
@@ -550,8 +555,17 @@ group_commit(struct writer *w)
 	due = w->unsynced_ns + (uint64_t)w->ws.flush_interval_ms * 1000000u;
 	if (w->syncing)
 		return -1;		/* its completion kicks the writer */
+	if (now < due && w->since_sync >= w->ws.freq &&
+	    ring_used(w->ring) > ring_capacity(w->ring) / 4) {
+		if (!w->deferred) {
+			w->deferred = true;
+			stat_add(&w->st->syncs_deferred, 1);
+		}
+		return (int)((due - now) / 1000000u) + 1;
+	}
 	if (w->since_sync < w->ws.freq && now < due)
 		return (int)((due - now) / 1000000u) + 1;
+	w->deferred = false;
 	fd = spool_dup(w->spool);
 	if (fd < 0 || !syncer_submit(w->syncer, fd, true, spool_segment(w->spool))) {
 		int rc;
