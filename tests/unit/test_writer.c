@@ -65,6 +65,7 @@ static _Atomic int fault_mode = FAULT_NONE;
  * short, as a filling disk does, before the calls that fail. */
 static _Atomic int fault_partial;
 static _Atomic uint64_t fault_calls;	/* calls that a fault changed */
+static _Atomic int write_gate;		/* while set, writes wait (at most 10 s) */
 
 ssize_t __real_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off);
 ssize_t __wrap_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off);
@@ -76,6 +77,8 @@ __wrap_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 	struct iovec one;
 	int i;
 
+	for (i = 0; i < 10000 && atomic_load(&write_gate); i++)
+		usleep(1000);
 	if (mode == FAULT_NONE)
 		return __real_pwritev(fd, iov, iovcnt, off);
 	for (i = 0; i < iovcnt && iov[i].iov_len == 0; i++)
@@ -226,6 +229,7 @@ setup(void **state)
 	fault_set(FAULT_NONE, 0);
 	atomic_store(&sync_fail, 0);
 	atomic_store(&sync_gate, 0);
+	atomic_store(&write_gate, 0);
 	atomic_store(&sync_active_max, 0);
 	atomic_store(&sync_calls, 0);
 	*state = f;
@@ -1300,6 +1304,39 @@ test_sync_does_not_block_writes(void **state)
 	free_segments(segs, n);
 }
 
+/*
+ * Under a flood the freq trigger waits while the ring is more than a
+ * quarter full (on FUSE a sync holds writes back, and a sync every freq
+ * records let the ring overflow); the writer drains first, then syncs.
+ */
+static void
+test_sync_deferred_while_ring_fills(void **state)
+{
+	struct fx *f = *state;
+	struct seg *segs;
+	size_t n;
+	unsigned i = 0;
+
+	f->ws.flush = CONFIG_FLUSH_INCREMENTAL;
+	f->ws.freq = 10;
+	f->ws.flush_interval_ms = 60000;
+	start(f);
+	atomic_store(&write_gate, 1);
+	/* Fill the ring to over half while the disk holds the writes. */
+	while (ring_used(f->ring) < ring_capacity(f->ring) / 2)
+		push_numbered(f, i++);
+	atomic_store(&write_gate, 0);
+	assert_true(wait_written(f, i));
+	assert_true(stat_get(&f->st.syncs_deferred) >= 1);
+	/* Drained: the freq trigger works again. */
+	assert_true(wait_stat(&f->st.fsyncs, 1));
+	stop(f);
+	check_counts(f);
+	segs = load_spool(f->dir, &n);
+	check_stream(f, segs, n, NULL, true);
+	free_segments(segs, n);
+}
+
 /* Put the writer's in-flight note into the ring. */
 static void
 set_note(struct ring *r, uint64_t ring_pos, uint64_t records, uint64_t seg, uint64_t off)
@@ -1444,6 +1481,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_eio_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_records_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_does_not_block_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_deferred_while_ring_fills, setup, teardown),
 		cmocka_unit_test(test_settle_inflight),
 	};
 
