@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,6 @@ struct cursors {
 	bool			poked;
 	bool			stop;
 	bool			started;
-	_Atomic bool		finished;
 	pthread_t		thread;
 };
 
@@ -188,7 +186,6 @@ cursors_main(void *arg)
 		if (stop)
 			break;
 	}
-	atomic_store(&c->finished, true);
 	return NULL;
 }
 
@@ -202,7 +199,6 @@ cursors_start(struct cursors *c)
 	pthread_mutex_lock(&c->mu);
 	c->stop = false;
 	pthread_mutex_unlock(&c->mu);
-	atomic_store(&c->finished, false);
 	rc = thread_start(&c->thread, cursors_main, c);
 	if (rc == 0)
 		c->started = true;

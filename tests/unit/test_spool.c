@@ -4,7 +4,10 @@
  * numbered, torn, empty-segment, gapped or unusable directory; appends of
  * many iovecs; rotation; retention by count and by bytes that never touches
  * the open segment, and that waits for a shipper's cursor (but for the size
- * limit); the cursor file; segment names and record-line validation; and the
+ * limit); the cursor file, and planted files (a FIFO, symlinks, a directory)
+ * at its path; the cursor thread publishing N cursors and their floor; a
+ * directory fsync failing at rotation; segment listing and line counting;
+ * segment names and record-line validation; and the
  * shared reader across segments: the partial line of the open segment,
  * garbage mid-file, a torn sealed segment, a missing number, a segment
  * deleted under the reader or before it got there, over-long lines,

@@ -8,7 +8,14 @@
  * middle of the stream (the writer degrades, keeps the records in the ring,
  * leaves no partial line and catches up by itself once the disk is back),
  * short writes, a stop while degraded, and a degraded writer that must
- * sleep rather than spin. Every wait is bounded; a stuck writer fails.
+ * sleep rather than spin. Through --wrap=fsync/fdatasync: a failed sync
+ * (with the pages it covered gone) is a write error and loses nothing with
+ * flush = data, is counted and recorded with incremental; group commit
+ * syncs an idle daemon's records within flush_interval, keeps writing
+ * while a sync hangs with never two in flight, and holds the freq trigger
+ * back while the ring is over a quarter full. And crash settling of the
+ * in-flight note, whatever the crash point. Every wait is bounded; a stuck
+ * writer fails.
  */
 #include "build_config.h"
 
