@@ -86,6 +86,7 @@ static const struct key keys[] = {
 	{ "priority_boost",	KT_INT,    OFF(priority_boost),	0, 20, NULL, false, false },
 	{ "lock_ring",		KT_BOOL,   OFF(lock_ring),	0, 0, NULL, false, false },
 	{ "retry_interval",	KT_UINT,   OFF(retry_interval_ms), 10, 60000, NULL, true, false },
+	{ "flush_interval",	KT_UINT,   OFF(flush_interval_ms), 1, 3600000, NULL, true, false },
 	{ "control_group",	KT_NAME,   OFF(control_group),	0, 0, NULL, true, false },
 	{ "log_group",		KT_NAME,   OFF(log_group),	0, 0, NULL, false, false },
 	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, false },
@@ -142,6 +143,7 @@ config_defaults(struct config *c)
 	c->priority_boost = 4;
 	c->lock_ring = false;
 	c->retry_interval_ms = 1000;
+	c->flush_interval_ms = 1000;
 	c->control_group[0] = '\0';
 	c->stats_interval = 5;
 	/*

@@ -56,6 +56,7 @@ struct config {
 	uint64_t	rcvbuf;			/* bytes, netlink receive buffer */
 	enum config_flush flush;
 	uint32_t	freq;			/* records between syncs (incremental) */
+	uint32_t	flush_interval_ms;	/* max age of an unsynced record (incremental) */
 	enum config_enable enable;
 	bool		exclude_self;
 	char		rules[PATH_MAX];	/* CONFIG_RULES_* or a rules file */

@@ -65,16 +65,13 @@ int ring_set_note(struct ring *r, const void *note, size_t len);
 size_t ring_get_note(const struct ring *r, void *buf, size_t cap);
 
 /*
- * Consumer: the batch being written right now, kept in the shared header so
- * that an adopter after a crash can tell how much of it reached the disk
- * (see writer_settle_inflight). Set before the write, cleared after the
- * release; not for the producer.
+ * Consumer: a note on the batch being written right now, kept in the shared
+ * header so that an adopter after a crash can tell how much of it reached
+ * the disk (see writer_settle_inflight). Its words are the consumer's and
+ * opaque to the ring. Not for the producer.
  */
 struct ring_inflight {
-	uint64_t	records;	/* ring records in the batch */
-	uint64_t	segment;	/* segment written to */
-	uint64_t	offset;		/* its size before the write */
-	uint64_t	pre_lines;	/* daemon lines written ahead of the records */
+	uint64_t	word[4];
 };
 void ring_set_inflight(struct ring *r, const struct ring_inflight *in);
 void ring_clear_inflight(struct ring *r);

@@ -8,7 +8,6 @@
  */
 #include "build_config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +24,7 @@
 #include <librelp.h>
 
 #include "config.h"
+#include "format.h"
 #include "log.h"
 #include "ship.h"
 #include "spool.h"
@@ -433,34 +433,16 @@ session_flush(struct ship *s)
 
 /* ---- framing ------------------------------------------------------------------ */
 
-/* "msg=audit(SEC.MSEC:SERIAL)" near the start of a spool line. */
+/* The "msg=audit(SEC.MSEC:SERIAL)" stamp near the start of a spool line. */
 static bool
-parse_stamp(const char *line, size_t len, unsigned long long *sec, unsigned *msec,
-    unsigned long long *serial)
+line_stamp(const char *line, size_t len, uint64_t *sec, unsigned *msec, uint64_t *serial)
 {
 	const char *m = memmem(line, len < 128 ? len : 128, "msg=audit(", 10);
-	const char *p, *end = line + len;
-	unsigned long long v;
 
 	if (m == NULL)
 		return false;
-	p = m + 10;
-	for (v = 0; p < end && *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (unsigned)(*p - '0');
-	if (p == m + 10 || p >= end || *p != '.')
-		return false;
-	*sec = v;
-	*msec = 0;
-	for (p++; p < end && *p >= '0' && *p <= '9'; p++)
-		*msec = *msec * 10 + (unsigned)(*p - '0');
-	if (p >= end || *p != ':')
-		return false;
-	for (v = 0, p++; p < end && *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (unsigned)(*p - '0');
-	if (p >= end || *p != ')')
-		return false;
-	*serial = v;
-	return *msec < 1000;
+	m += 4;
+	return format_parse_stamp(m, len - (size_t)(m - line), sec, msec, serial);
 }
 
 /*
@@ -473,7 +455,7 @@ static size_t
 frame(struct ship *s, const char *line, size_t len, const struct spool_pos *pos)
 {
 	char ts[80] = "-", msgid[SHIP_MSGID_MAX + 1] = "-", serial[40] = "";
-	unsigned long long sec, ser;
+	uint64_t sec, ser;
 	unsigned msec;
 	size_t n = 0;
 	int h;
@@ -491,7 +473,7 @@ frame(struct ship *s, const char *line, size_t len, const struct spool_pos *pos)
 		}
 		msgid[n ? n : 1] = '\0';
 	}
-	if (parse_stamp(line, len, &sec, &msec, &ser)) {
+	if (line_stamp(line, len, &sec, &msec, &ser)) {
 		struct tm tm;
 		time_t t = (time_t)sec;
 
@@ -499,7 +481,7 @@ frame(struct ship *s, const char *line, size_t len, const struct spool_pos *pos)
 			snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
 			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 			    tm.tm_min, tm.tm_sec, msec);
-		snprintf(serial, sizeof(serial), " serial=\"%llu\"", ser);
+		snprintf(serial, sizeof(serial), " serial=\"%llu\"", (unsigned long long)ser);
 	}
 	h = snprintf(s->msg, SHIP_MSG_MAX, "<%d>1 %s %s rauditd - %s [" SHIP_SD_ID
 	    " seg=\"%llu\" off=\"%llu\"%s] ", SHIP_PRI, ts, s->hostname, msgid,
@@ -513,66 +495,6 @@ frame(struct ship *s, const char *line, size_t len, const struct spool_pos *pos)
 /* ---- lag ------------------------------------------------------------------------ */
 
 /*
- * Count the newlines of segment no in [from, to), at most *budget bytes.
- * *lines is increased, *upto receives the offset just past the last newline
- * seen (or where the count stopped, for a budget cut). Returns 0, 1 when the
- * budget ran out, or a negative errno.
- */
-static int
-count_lines(struct ship *s, uint64_t no, uint64_t from, uint64_t to, uint64_t *lines,
-    uint64_t *upto, uint64_t *budget)
-{
-	char path[PATH_MAX + 32], name[SPOOL_NAME_LEN + 8];
-	char buf[64 * 1024];
-	uint64_t off = from, last = from;
-	int fd, rc = 0;
-
-	*upto = from;
-	spool_segment_name(name, sizeof(name), no);
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.spool_dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	while (off < to) {
-		size_t want = to - off < sizeof(buf) ? (size_t)(to - off) : sizeof(buf);
-		ssize_t n;
-
-		if (*budget == 0) {
-			rc = 1;
-			break;
-		}
-		if (want > *budget)
-			want = (size_t)*budget;
-		n = pread(fd, buf, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
-			(*lines)++;
-			last = off + (uint64_t)(p - buf) + 1;
-		}
-		off += (uint64_t)n;
-		*budget -= (uint64_t)n;
-	}
-	close(fd);
-	*upto = rc == 1 ? off : last;
-	return rc;
-}
-
-static int
-seg_cmp(const void *a, const void *b)
-{
-	const struct lagseg *x = a, *y = b;
-
-	return x->no < y->no ? -1 : x->no > y->no;
-}
-
-/*
  * Records and bytes between the cursor and the end of the spool's data.
  * Sealed segments never change, so each byte is counted once; the segment
  * the cursor is in is counted up to the cursor separately.
@@ -581,22 +503,15 @@ static void
 lag_update(struct ship *s)
 {
 	struct lagseg *now = NULL;
-	size_t n = 0, cap = 0, j = 0;
+	struct spool_seg *segs;
+	size_t nsegs, n = 0, cap = 0, j = 0;
 	uint64_t budget = SHIP_LAG_SCAN_MAX, records = 0, bytes = 0;
 	bool complete = true, base_present = false;
-	DIR *d = opendir(s->cfg.spool_dir);
-	struct dirent *de;
 
-	if (d == NULL)
+	if (spool_list(s->cfg.spool_dir, &segs, &nsegs) < 0)
 		return;
-	/* One thread, one DIR stream: readdir is safe; readdir_r is deprecated. */
-	while ((de = readdir(d)) != NULL) { /* cppcheck-suppress readdirCalled */
-		struct stat st;
-		uint64_t no;
-
-		if (!spool_parse_name(de->d_name, &no) || no < s->confirmed.segment ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+	for (size_t i = 0; i < nsegs; i++) {
+		if (segs[i].no < s->confirmed.segment)
 			continue;
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 32;
@@ -606,14 +521,12 @@ lag_update(struct ship *s)
 			now = nv;
 			cap = nc;
 		}
-		now[n].no = no;
-		now[n].size = (uint64_t)st.st_size;
+		now[n].no = segs[i].no;
+		now[n].size = segs[i].bytes;
 		now[n].scanned = now[n].lines = 0;
 		n++;
 	}
-	closedir(d);
-	if (n > 1)
-		qsort(now, n, sizeof(*now), seg_cmp);
+	free(segs);
 	for (size_t i = 0; i < n; i++) {
 		struct lagseg *g = &now[i];
 		uint64_t upto;
@@ -626,7 +539,8 @@ lag_update(struct ship *s)
 			g->lines = s->lag[j].lines;
 		}
 		if (g->scanned < g->size) {
-			int rc = count_lines(s, g->no, g->scanned, g->size, &g->lines, &upto, &budget);
+			int rc = spool_count_lines(s->cfg.spool_dir, g->no, g->scanned, g->size,
+			    &budget, &g->lines, &upto);
 			if (rc >= 0)
 				g->scanned = upto;
 			if (rc != 0)
@@ -649,8 +563,8 @@ lag_update(struct ship *s)
 	}
 	if (base_present && s->base_off < s->confirmed.offset) {
 		uint64_t upto, all = UINT64_MAX;
-		if (count_lines(s, s->base_seg, s->base_off, s->confirmed.offset,
-		    &s->base_lines, &upto, &all) == 0)
+		if (spool_count_lines(s->cfg.spool_dir, s->base_seg, s->base_off,
+		    s->confirmed.offset, &all, &s->base_lines, &upto) == 0)
 			s->base_off = s->confirmed.offset;
 	}
 	if (base_present) {
@@ -935,27 +849,24 @@ ship_stop(struct ship *s, bool now)
 static bool
 cursor_plausible(const struct ship *s, const struct spool_pos *c)
 {
-	char path[PATH_MAX + 32], name[SPOOL_NAME_LEN + 8];
-	struct stat st;
-	struct dirent *de;
-	uint64_t highest = 0, no;
-	DIR *d;
+	struct spool_seg *segs;
+	uint64_t highest;
+	size_t n;
+	bool ok = true;
 
-	d = opendir(s->cfg.spool_dir);
-	if (d == NULL)
+	if (spool_list(s->cfg.spool_dir, &segs, &n) < 0)
 		return true;
-	while ((de = readdir(d)) != NULL) /* cppcheck-suppress readdirCalled */
-		if (spool_parse_name(de->d_name, &no) && no > highest)
-			highest = no;
-	closedir(d);
+	highest = n > 0 ? segs[n - 1].no : 0;
 	/* Retention never deletes the open segment: an empty spool is a new one. */
-	if (c->segment > highest)
-		return c->segment == 0;
-	spool_segment_name(name, sizeof(name), c->segment);
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.spool_dir, name);
-	if (stat(path, &st) == 0 && (uint64_t)st.st_size < c->offset)
-		return c->segment < highest;
-	return true;
+	if (c->segment > highest) {
+		ok = c->segment == 0;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (segs[i].no == c->segment && segs[i].bytes < c->offset)
+				ok = c->segment < highest;
+	}
+	free(segs);
+	return ok;
 }
 
 static void

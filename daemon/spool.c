@@ -20,11 +20,6 @@
 /* The reader's buffer; a longer line is skipped and reported. */
 #define SPOOL_READ_BUF		(256 * 1024)
 
-struct seg {
-	uint64_t	no;
-	uint64_t	bytes;
-};
-
 struct spool {
 	char		 dir[4096];
 	int		 dirfd;
@@ -33,7 +28,8 @@ struct spool {
 	uint64_t	 no;		/* its number */
 	uint64_t	 size;		/* its last good size */
 	bool		 dirty_tail;	/* a failed write may have left bytes past size */
-	struct seg	*segs;		/* sealed segments, oldest first */
+	bool		 dir_unsynced;	/* the open segment's name is not yet fsynced */
+	struct spool_seg	*segs;		/* sealed segments, oldest first */
 	size_t		 nsegs, cap;
 	uint64_t	 sealed_bytes;
 };
@@ -63,6 +59,58 @@ spool_parse_name(const char *name, uint64_t *n)
 	return true;
 }
 
+int
+spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
+    uint64_t *budget, uint64_t *lines, uint64_t *upto)
+{
+	char path[4200], name[SPOOL_NAME_LEN + 8], buf[65536];
+	uint64_t off = from, last = from;
+	struct stat sb;
+	int fd, rc = 0;
+
+	*upto = from;
+	spool_segment_name(name, sizeof(name), no);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	while (off < to) {
+		size_t want = to - off < sizeof(buf) ? (size_t)(to - off) : sizeof(buf);
+		ssize_t n;
+
+		if (budget != NULL && *budget == 0) {
+			rc = 1;
+			break;
+		}
+		if (budget != NULL && want > *budget)
+			want = (size_t)*budget;
+		n = pread(fd, buf, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
+			(*lines)++;
+			last = off + (uint64_t)(p - buf) + 1;
+		}
+		off += (uint64_t)n;
+		if (budget != NULL)
+			*budget -= (uint64_t)n;
+	}
+	close(fd);
+	*upto = rc == 1 ? off : last;
+	return rc;
+}
+
 bool
 spool_line_valid(const char *line, size_t len)
 {
@@ -79,14 +127,14 @@ spool_line_valid(const char *line, size_t len)
 static int
 seg_cmp(const void *a, const void *b)
 {
-	const struct seg *x = a, *y = b;
+	const struct spool_seg *x = a, *y = b;
 
 	return x->no < y->no ? -1 : x->no > y->no;
 }
 
 /* List the segments of an open directory, sorted. */
 static int
-scan_segments(int dirfd, struct seg **out, size_t *n, size_t *cap)
+scan_segments(int dirfd, struct spool_seg **out, size_t *n, size_t *cap)
 {
 	DIR *d;
 	struct dirent *de;
@@ -116,7 +164,7 @@ scan_segments(int dirfd, struct seg **out, size_t *n, size_t *cap)
 			continue;
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 64;
-			struct seg *ns = realloc(*out, nc * sizeof(*ns));
+			struct spool_seg *ns = realloc(*out, nc * sizeof(*ns));
 			if (ns == NULL) {
 				closedir(d);
 				return -ENOMEM;
@@ -132,6 +180,27 @@ scan_segments(int dirfd, struct seg **out, size_t *n, size_t *cap)
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), seg_cmp);
 	return 0;
+}
+
+int
+spool_list(const char *dir, struct spool_seg **segs, size_t *n)
+{
+	size_t cap = 0;
+	int fd, rc;
+
+	*segs = NULL;
+	*n = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = scan_segments(fd, segs, n, &cap);
+	close(fd);
+	if (rc < 0) {
+		free(*segs);
+		*segs = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 /* Cut a partial last line off segment no. Returns bytes cut or -errno. */
@@ -207,16 +276,30 @@ open_segment(struct spool *s, uint64_t no)
 		unlinkat(s->dirfd, name, 0);
 		return -e;
 	}
-	/* The new name must survive a crash before any record is in it. */
-	if (fsync(s->dirfd) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
+	/*
+	 * The new name must survive a crash before any record is in it. If
+	 * the directory fsync fails the segment is kept all the same: once it
+	 * exists, readers take the previous one as sealed (and may already
+	 * have entered this one), so it must neither be written again nor
+	 * vanish. spool_sync retries the directory and fails until it works.
+	 */
 	s->fd = fd;
 	s->no = no;
 	s->size = 0;
 	s->dirty_tail = false;
+	s->dir_unsynced = fsync(s->dirfd) < 0;
+	return 0;
+}
+
+/* Retry a directory fsync that failed when the open segment was created. */
+static int
+sync_dir(struct spool *s)
+{
+	if (s->dir_unsynced) {
+		if (fsync(s->dirfd) < 0)
+			return -errno;
+		s->dir_unsynced = false;
+	}
 	return 0;
 }
 
@@ -272,7 +355,7 @@ spool_open(struct spool **sp, const char *dir, struct spool_recovery *rec,
 	}
 	rec->segments = s->nsegs;
 	if (s->nsegs > 0) {
-		struct seg *last = &s->segs[s->nsegs - 1];
+		struct spool_seg *last = &s->segs[s->nsegs - 1];
 		int64_t cut;
 
 		rec->first = s->segs[0].no;
@@ -320,6 +403,8 @@ spool_close(struct spool *s)
 	if (s->fd >= 0) {
 		if (fsync(s->fd) < 0)
 			rc = -errno;
+		else
+			rc = sync_dir(s);
 		close(s->fd);
 	}
 	if (s->dirfd >= 0)
@@ -398,7 +483,22 @@ spool_sync(struct spool *s, bool data_only)
 {
 	int rc = data_only ? fdatasync(s->fd) : fsync(s->fd);
 
-	return rc < 0 ? -errno : 0;
+	if (rc < 0)
+		return -errno;
+	return sync_dir(s);
+}
+
+int
+spool_cut(struct spool *s, uint64_t size)
+{
+	if (size > s->size)
+		return -EINVAL;
+	s->size = size;
+	if (ftruncate(s->fd, (off_t)size) < 0) {
+		s->dirty_tail = true;
+		return -errno;
+	}
+	return 0;
 }
 
 int
@@ -409,11 +509,11 @@ spool_rotate(struct spool *s)
 
 	if (s->dirty_tail && ftruncate(s->fd, (off_t)s->size) < 0)
 		return -errno;
-	if (fsync(oldfd) < 0)
+	if (fsync(oldfd) < 0 || sync_dir(s) < 0)
 		return -errno;
 	if (s->nsegs == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct seg *ns = realloc(s->segs, nc * sizeof(*ns));
+		struct spool_seg *ns = realloc(s->segs, nc * sizeof(*ns));
 		if (ns == NULL)
 			return -ENOMEM;
 		s->segs = ns;
@@ -434,14 +534,6 @@ spool_rotate(struct spool *s)
 	s->nsegs++;
 	s->sealed_bytes += oldsize;
 	return 0;
-}
-
-int
-spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
-    uint64_t *freed)
-{
-	return spool_retention_shipped(s, max_segments, max_bytes, NULL, freed, NULL,
-	    NULL, NULL);
 }
 
 int
@@ -496,7 +588,7 @@ int
 spool_set_group(struct spool *s, gid_t gid)
 {
 	char name[SPOOL_NAME_LEN + 8];
-	struct seg *g;
+	struct spool_seg *g;
 	mode_t dmode = gid == (gid_t)-1 ? 0700 : 0750;
 	mode_t fmode = gid == (gid_t)-1 ? 0600 : 0640;
 	gid_t owner = gid == (gid_t)-1 ? 0 : gid;
@@ -517,11 +609,18 @@ spool_set_group(struct spool *s, gid_t gid)
 	return 0;
 }
 
+int
+spool_dup(const struct spool *s)
+{
+	int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
 uint64_t spool_segment(const struct spool *s) { return s->no; }
 uint64_t spool_segment_bytes(const struct spool *s) { return s->size; }
 uint64_t spool_total_bytes(const struct spool *s) { return s->sealed_bytes + s->size; }
 uint64_t spool_segment_count(const struct spool *s) { return s->nsegs + 1; }
-int spool_fd(const struct spool *s) { return s->fd; }
 const char *spool_dir(const struct spool *s) { return s->dir; }
 
 /* ---- reader ---------------------------------------------------------- */
@@ -561,7 +660,7 @@ report(struct spool_reader *r, enum spool_event ev, uint64_t seg, uint64_t off,
 static uint64_t
 next_existing(struct spool_reader *r, uint64_t from, uint64_t *highest)
 {
-	struct seg *segs = NULL;
+	struct spool_seg *segs = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t found = 0;
 
@@ -806,11 +905,18 @@ spool_cursor_read(const char *path, struct spool_pos *pos)
 	unsigned long long seg, off;
 	ssize_t n;
 	size_t got = 0;
+	struct stat sb;
 	int fd, consumed = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* Planted by a less privileged user maybe: no links, no blocking on
+	 * a FIFO or device, nothing but a regular file, at most CURSOR_MAX. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -ENOTSUP : -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -ENOTSUP;
+	}
 	while (got < CURSOR_MAX) {
 		n = read(fd, buf + got, CURSOR_MAX - got);
 		if (n < 0 && errno == EINTR)

@@ -22,6 +22,12 @@
 
 struct spool;
 
+/* A place in the spool: a segment and a byte offset in it. */
+struct spool_pos {
+	uint64_t	segment;
+	uint64_t	offset;		/* byte offset of the line's start */
+};
+
 /* What spool_open() found and repaired. */
 struct spool_recovery {
 	uint64_t	segments;	/* segments found */
@@ -58,26 +64,38 @@ int spool_close(struct spool *s);
  */
 int spool_append(struct spool *s, const struct iovec *iov, int iovcnt);
 
-/* fdatasync (data_only) or fsync the open segment. */
+/*
+ * fdatasync (data_only) or fsync the open segment, and the directory too
+ * while the segment's creation is not yet known durable (its directory
+ * fsync failed at rotation): until that works, this fails.
+ */
 int spool_sync(struct spool *s, bool data_only);
 
-/* Seal the open segment (fsync) and open the next number. */
+/*
+ * Cut the open segment back to size (no more than its size): the lines past
+ * it are to be written again, as after a failed fsync, when the kernel may
+ * have dropped their pages. If the truncate fails it is retried before the
+ * next append. 0, -EINVAL (size past the end) or a negative errno.
+ */
+int spool_cut(struct spool *s, uint64_t size);
+
+/*
+ * Seal the open segment (fsync) and open the next number. Once the next
+ * segment exists it is the open one even if the directory fsync failed
+ * (retried by spool_sync): a segment never vanishes under a reader.
+ */
 int spool_rotate(struct spool *s);
 
 /*
- * Delete the oldest sealed segments while there are more than max_segments
- * (0 = no limit) or the spool is larger than max_bytes (0 = no limit). The
- * open segment is never deleted. Returns the number deleted, or a negative
- * errno; *freed receives the bytes freed.
+ * A descriptor of the open segment (a dup, close-on-exec) for a sync on
+ * another thread, which stays valid across a rotation. Or a negative errno.
  */
-int spool_retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes,
-    uint64_t *freed);
+int spool_dup(const struct spool *s);
 
 uint64_t spool_segment(const struct spool *s);		/* open segment's number */
 uint64_t spool_segment_bytes(const struct spool *s);	/* its size */
 uint64_t spool_total_bytes(const struct spool *s);	/* all segments */
 uint64_t spool_segment_count(const struct spool *s);
-int spool_fd(const struct spool *s);			/* open segment's fd */
 const char *spool_dir(const struct spool *s);
 
 /* Name of segment n in buf. */
@@ -86,17 +104,35 @@ void spool_segment_name(char *buf, size_t len, uint64_t n);
 /* True when name is a segment file name; *n receives its number. */
 bool spool_parse_name(const char *name, uint64_t *n);
 
+/* A segment as listed: its number and size. */
+struct spool_seg {
+	uint64_t	no;
+	uint64_t	bytes;
+};
+
+/*
+ * The segments in dir (regular files, no links followed), sorted by
+ * number, in a malloc'ed *segs the caller frees. 0 or a negative errno.
+ */
+int spool_list(const char *dir, struct spool_seg **segs, size_t *n);
+
+/*
+ * Count the newlines of segment no in bytes [from, to) (to = UINT64_MAX:
+ * to its end), reading at most *budget bytes (budget NULL: no limit, else
+ * decreased). *lines is increased; *upto receives the offset just past the
+ * last newline counted, or where a budget cut stopped. No links followed,
+ * nothing but a regular file. 0, 1 when the budget ran out, -ENOENT when
+ * the segment is gone, or another negative errno.
+ */
+int spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
+    uint64_t *budget, uint64_t *lines, uint64_t *upto);
+
 /* Is line[0..len) (without '\n') an audit.log record line? */
 bool spool_line_valid(const char *line, size_t len);
 
 /* ---- reader ---------------------------------------------------------- */
 
 struct spool_reader;
-
-struct spool_pos {
-	uint64_t	segment;
-	uint64_t	offset;		/* byte offset of the line's start */
-};
 
 enum spool_event {
 	SPOOL_EV_TORN,		/* sealed segment ends in a partial line */
@@ -153,7 +189,9 @@ void spool_reader_stats(const struct spool_reader *r, struct spool_reader_stats 
  * The cursor file of rauditd-ship: the spool position of the first record
  * the aggregator has not acknowledged. Read: 0 with *pos; -ENOENT when
  * there is none, -ENODATA when it is empty (a crash before its first write
- * reached the disk), -EINVAL when the file is not a cursor file.
+ * reached the disk), -EINVAL when the file is not a cursor file, -ENOTSUP
+ * when path is a symlink or not a regular file (a FIFO, a directory, a
+ * device: never opened blocking, never followed).
  */
 int spool_cursor_read(const char *path, struct spool_pos *pos);
 
@@ -170,8 +208,12 @@ int spool_cursor_write(const char *path, const struct spool_pos *pos, bool sync)
 typedef void spool_unshipped_cb(void *arg, uint64_t segment, uint64_t bytes);
 
 /*
- * spool_retention, waiting for a shipper: a segment counts as shipped once
- * shipped->segment is past it (NULL: everything is shipped). The count limit
+ * Retention: delete the oldest sealed segments while there are more than
+ * max_segments (0 = no limit) or the spool is larger than max_bytes (0 = no
+ * limit); the open segment is never deleted. Returns the number deleted, or
+ * a negative errno; *freed receives the bytes freed. It waits for the
+ * consumers: a segment counts as consumed once shipped->segment (their
+ * floor) is past it (NULL: no consumer, everything counts as consumed). The count limit
  * never deletes an unshipped segment (*held receives how many segments over
  * it are kept); the size limit does, and reports each one to cb. Writer
  * thread.

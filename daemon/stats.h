@@ -90,6 +90,8 @@ struct writer_stats {
 	stat_t	write_errors;
 	stat_t	fsyncs;
 	stat_t	fsync_errors;
+	stat_t	sync_rewrites;		/* batches cut and written again after a failed sync */
+	stat_t	sync_failed_records;	/* records released before a sync that failed */
 	stat_t	rotations;
 	stat_t	segments_deleted;
 	stat_t	bytes_deleted;
@@ -101,7 +103,11 @@ struct writer_stats {
 	stat_t	write_started_ns;	/* != 0 while a write is in progress */
 	stat_t	last_write_ns, max_write_ns;	/* duration of writes */
 	stat_t	last_fsync_ns, max_fsync_ns;
-	stat_t	unsynced_bytes;		/* written but not yet fsynced */
+	stat_t	unsynced_bytes;		/* written but not yet fsynced (at risk) */
+	stat_t	unsynced_records;	/* records among them */
+	stat_t	unsynced_oldest_ns;	/* CLOCK_MONOTONIC when the oldest was written; 0 = none */
+	stat_t	sync_in_flight;		/* 1 while the sync thread syncs */
+	stat_t	syncs_deferred;		/* freq reached with the ring > 1/4 full: time bound only */
 	stat_t	segment;		/* open segment number */
 	stat_t	segment_bytes;
 	stat_t	spool_bytes;

@@ -22,11 +22,13 @@
 
 #include <libaudit.h>
 
+#include "cursors.h"
 #include "format.h"
 #include "log.h"
 #include "netlink_rx.h"
 #include "ring.h"
 #include "spool.h"
+#include "syncer.h"
 #include "thread.h"
 #include "writer.h"
 
@@ -67,14 +69,26 @@ struct writer {
 	size_t			 pre_len;
 	char			 start_text[1024];
 	uint64_t		 daemon_serial;
-	uint64_t		 since_sync;
+	/* The data-at-risk window: written, not yet synced (flush != none). */
+	uint64_t		 since_sync;	/* records written since the last sync started */
+	uint64_t		 unsynced_b;	/* their bytes */
+	uint64_t		 unsynced_ns;	/* when the oldest of them was written; 0 = none */
+	struct syncer		*syncer;	/* the sync thread (flush = incremental) */
+	bool			 deferred;	/* the freq trigger waits for the ring to drain */
+	bool			 syncing;	/* a sync is in flight, covering: */
+	uint64_t		 syncing_records, syncing_b, syncing_ns;
 	uint64_t		 next_retry_ns;
 	enum writer_state	 state;
 	const char		*rotate_reason;
-	int			 cursor_err;	/* last error reading ship_cursor, logged once */
+	struct cursors		*cursors;	/* consumers' cursor files, read by its own thread */
+	int			 cursor_err[CURSORS_MAX]; /* last error of each, logged once */
+	uint64_t		 held;		/* segments retention kept for a consumer */
+	uint64_t		 held_floor;	/* the floor's segment at that pass */
 	bool			 nice_set;
 	int			 nice;
 };
+
+static int set_cursors(struct writer *w);
 
 static uint64_t
 mono_ns(void)
@@ -113,6 +127,7 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 {
 	ws->flush = c->flush;
 	ws->freq = c->freq;
+	ws->flush_interval_ms = c->flush_interval_ms;
 	ws->segment_size = c->segment_size;
 	ws->num_segments = c->num_segments;
 	ws->max_spool_size = c->max_spool_size;
@@ -124,6 +139,8 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 	else
 		ws->ship_cursor[0] = '\0';
 }
+
+static void sync_done(void *arg);
 
 struct writer *
 writer_new(struct ring *ring, struct spool *spool,
@@ -154,6 +171,18 @@ writer_new(struct ring *ring, struct spool *spool,
 		errno = ENOMEM;
 		return NULL;
 	}
+	w->cursors = cursors_new(1000);
+	w->syncer = syncer_new(sync_done, w);
+	if (w->cursors == NULL || w->syncer == NULL) {
+		cursors_free(w->cursors);
+		syncer_free(w->syncer);
+		pthread_mutex_destroy(&w->mu);
+		close(w->efd);
+		free(w->batch);
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
 	w->ring = ring;
 	w->spool = spool;
 	w->st = st;
@@ -161,6 +190,7 @@ writer_new(struct ring *ring, struct spool *spool,
 	w->notify_arg = arg;
 	w->ws = *ws;
 	w->rotate_reason = "start";
+	(void)set_cursors(w);	/* sizes are checked by config: cannot fail */
 	stat_set(&st->state, WRITER_OK);
 	return w;
 }
@@ -176,6 +206,13 @@ kick(struct writer *w)
 		n = write(w->efd, &one, sizeof(one));
 	while (n < 0 && errno == EINTR);
 	/* EAGAIN means the counter is already non-zero: it is awake anyway. */
+}
+
+/* The sync thread finished a sync: the writer collects it. */
+static void
+sync_done(void *arg)
+{
+	kick(arg);
 }
 
 void
@@ -286,45 +323,33 @@ format_record(struct writer *w, char *out, size_t cap, const struct ring_rec *r)
 
 /* ---- writing --------------------------------------------------------- */
 
-static uint64_t
-count_lines(const char *p, size_t len)
-{
-	uint64_t n = 0;
-
-	for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-		n++;
-	return n;
-}
-
 int
 writer_settle_inflight(struct ring *r, const char *spool_dir, uint64_t *skipped)
 {
-	struct ring_inflight in;
-	char path[4200], name[SPOOL_NAME_LEN + 8], buf[65536];
-	uint64_t lines = 0, off;
-	ssize_t n;
-	int fd;
+	struct ring_inflight raw;
+	struct writer_inflight in;
+	struct ring_iter it;
+	uint64_t lines = 0;
+	int rc;
 
 	*skipped = 0;
-	if (!ring_get_inflight(r, &in))
+	if (!ring_get_inflight(r, &raw))
 		return 0;
-	spool_segment_name(name, sizeof(name), in.segment);
-	snprintf(path, sizeof(path), "%s/%s", spool_dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		/* Gone (retention): nothing of the batch can be proven written. */
-		ring_clear_inflight(r);
-		return errno == ENOENT ? 0 : -errno;
-	}
-	/* Whole lines after the old size: the torn tail is already cut. */
-	for (off = in.offset; (n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0; off += (uint64_t)n)
-		lines += count_lines(buf, (size_t)n);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	if (lines > in.pre_lines) {
-		uint64_t done = lines - in.pre_lines;
-		*skipped = ring_skip(r, done < in.records ? done : in.records);
+	memcpy(&in, &raw, sizeof(in));
+	ring_iter_begin(r, &it);
+	/* The tail moved past the batch's start: it was released (a crash
+	 * between the release and clearing this note). Nothing to skip. */
+	if (it.pos == in.ring_pos) {
+		/* Whole lines at the batch's place: the torn tail is already cut.
+		 * A segment gone (retention) proves nothing written. */
+		uint64_t upto;
+
+		rc = spool_count_lines(spool_dir, in.at.segment, in.at.offset, UINT64_MAX,
+		    NULL, &lines, &upto);
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+		if (lines > 0)
+			*skipped = ring_skip(r, lines < in.records ? lines : in.records);
 	}
 	ring_clear_inflight(r);
 	return 0;
@@ -408,6 +433,29 @@ degrade(struct writer *w, int err)
 	w->next_retry_ns = mono_ns() + (uint64_t)w->ws.retry_interval_ms * 1000000u;
 }
 
+/* The data-at-risk window into the stats: what is unsynced or syncing. */
+static void
+publish_risk(struct writer *w)
+{
+	uint64_t oldest = w->syncing_ns ? w->syncing_ns : w->unsynced_ns;
+
+	stat_set(&w->st->unsynced_records, w->since_sync + w->syncing_records);
+	stat_set(&w->st->unsynced_bytes, w->unsynced_b + w->syncing_b);
+	stat_set(&w->st->unsynced_oldest_ns, oldest);
+	stat_set(&w->st->sync_in_flight, w->syncing);
+}
+
+/* Records and bytes just written join the window. */
+static void
+note_written(struct writer *w, uint64_t records, uint64_t bytes)
+{
+	if (w->unsynced_ns == 0 && (records > 0 || bytes > 0))
+		w->unsynced_ns = mono_ns();
+	w->since_sync += records;
+	w->unsynced_b += bytes;
+	publish_risk(w);
+}
+
 static int
 do_sync(struct writer *w, bool data_only)
 {
@@ -425,36 +473,117 @@ do_sync(struct writer *w, bool data_only)
 		return rc;
 	}
 	stat_add(&w->st->fsyncs, 1);
-	stat_set(&w->st->unsynced_bytes, 0);
-	w->since_sync = 0;
+	/* Everything written is durable, whatever the sync thread is doing. */
+	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
+	w->syncing_records = w->syncing_b = w->syncing_ns = 0;
+	publish_risk(w);
 	return 0;
 }
 
-static void
-apply_flush(struct writer *w, uint64_t records)
+/* flush = data|sync: a batch leaves the ring only once it is durable. */
+static bool
+durable(const struct writer *w)
 {
-	int rc = 0;
+	return w->ws.flush == CONFIG_FLUSH_DATA || w->ws.flush == CONFIG_FLUSH_SYNC;
+}
 
-	switch (w->ws.flush) {
-	case CONFIG_FLUSH_NONE:
+/*
+ * flush = incremental: records already released from the ring were in a
+ * sync that failed. After an fsync error the kernel may have dropped their
+ * pages: a write error (state, counter, retry), and a daemon record saying
+ * how many records may be lost. The next batch syncs again.
+ */
+static void
+incremental_sync_failed(struct writer *w, int err, uint64_t records)
+{
+	char text[256];
+
+	stat_add(&w->st->sync_failed_records, records);
+	snprintf(text, sizeof(text),
+	    "op=sync-failed segment=%llu records=%llu errno=%d res=failed",
+	    (unsigned long long)spool_segment(w->spool), (unsigned long long)records, -err);
+	add_daemon_record(w, AUDIT_DAEMON_ERR, text);
+	log_warnx("writer: fsync segment %llu: %s; %llu records written before it may be "
+	    "lost", (unsigned long long)spool_segment(w->spool), strerror(-err),
+	    (unsigned long long)records);
+	degrade(w, err);
+}
+
+/* Collect the sync thread's result, if it has one. */
+static void
+reap_sync(struct writer *w)
+{
+	struct syncer_result r;
+
+	if (!w->syncing || !syncer_reap(w->syncer, &r))
 		return;
-	case CONFIG_FLUSH_INCREMENTAL:
-		w->since_sync += records;
-		if (w->since_sync >= w->ws.freq)
-			rc = do_sync(w, true);
-		break;
-	case CONFIG_FLUSH_DATA:
-		rc = do_sync(w, true);
-		break;
-	case CONFIG_FLUSH_SYNC:
-		rc = do_sync(w, false);
-		break;
+	w->syncing = false;
+	stat_set(&w->st->last_fsync_ns, r.ns);
+	stat_max(&w->st->max_fsync_ns, r.ns);
+	if (r.err < 0) {
+		stat_add(&w->st->fsync_errors, 1);
+		incremental_sync_failed(w, r.err, w->syncing_records);
+	} else {
+		stat_add(&w->st->fsyncs, 1);
 	}
-	/* The data was written; a failed sync is reported and retried with
-	 * the next batch rather than rewriting anything. */
-	if (rc < 0)
-		log_warnx("writer: fsync segment %llu: %s",
-		    (unsigned long long)spool_segment(w->spool), strerror(-rc));
+	w->syncing_records = w->syncing_b = w->syncing_ns = 0;
+	publish_risk(w);
+}
+
+/*
+ * Group commit, flush = incremental: once freq records are unsynced or the
+ * oldest of them is flush_interval old, hand one sync of everything written
+ * so far to the sync thread, and go on writing meanwhile. At most one sync
+ * is in flight; what is written during it goes with the next one. Where the
+ * filesystem holds writes back during a sync (FUSE takes the inode lock), a
+ * sync every freq records under a flood would stall the writer until the
+ * ring overflows: while the ring is more than a quarter full, the freq
+ * trigger waits and only the time bound starts a sync (counted in
+ * syncs_deferred). Returns the ms until the oldest unsynced record comes
+ * due (for the idle wait), or -1 when there is nothing to wait for.
+ */
+static int
+group_commit(struct writer *w)
+{
+	uint64_t now, due;
+	int fd;
+
+	reap_sync(w);
+	if (w->ws.flush != CONFIG_FLUSH_INCREMENTAL || w->unsynced_ns == 0)
+		return -1;
+	now = mono_ns();
+	due = w->unsynced_ns + (uint64_t)w->ws.flush_interval_ms * 1000000u;
+	if (w->syncing)
+		return -1;		/* its completion kicks the writer */
+	if (now < due && w->since_sync >= w->ws.freq &&
+	    ring_used(w->ring) > ring_capacity(w->ring) / 4) {
+		if (!w->deferred) {
+			w->deferred = true;
+			stat_add(&w->st->syncs_deferred, 1);
+		}
+		return (int)((due - now) / 1000000u) + 1;
+	}
+	if (w->since_sync < w->ws.freq && now < due)
+		return (int)((due - now) / 1000000u) + 1;
+	w->deferred = false;
+	fd = spool_dup(w->spool);
+	if (fd < 0 || !syncer_submit(w->syncer, fd, true, spool_segment(w->spool))) {
+		int rc;
+
+		if (fd >= 0)
+			close(fd);
+		/* No sync thread: sync here. */
+		if ((rc = do_sync(w, true)) < 0)
+			incremental_sync_failed(w, rc, w->since_sync);
+		return -1;
+	}
+	w->syncing = true;
+	w->syncing_records = w->since_sync;
+	w->syncing_b = w->unsynced_b;
+	w->syncing_ns = w->unsynced_ns;
+	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
+	publish_risk(w);
+	return -1;
 }
 
 /* Write pre + batch as one append. Returns 0 or -errno. */
@@ -485,9 +614,7 @@ append(struct writer *w, size_t batch_len)
 	if (rc < 0)
 		return rc;
 	stat_add(&w->st->bytes, w->pre_len + batch_len);
-	stat_add(&w->st->unsynced_bytes, w->pre_len + batch_len);
 	stat_add(&w->st->batches, 1);
-	w->pre_len = 0;
 	update_spool_stats(w);
 	return 0;
 }
@@ -510,40 +637,63 @@ retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
 	    (unsigned long long)bytes);
 }
 
+/* The consumers with a cursor file: rauditd-ship's, when shipping is on. */
+static int
+set_cursors(struct writer *w)
+{
+	const char *names[1] = { "rauditd-ship" }, *paths[1] = { w->ws.ship_cursor };
+
+	memset(w->cursor_err, 0, sizeof(w->cursor_err));
+	return cursors_set(w->cursors, names, paths, w->ws.ship_cursor[0] != '\0' ? 1 : 0);
+}
+
+static const char *
+cursor_error_text(int err)
+{
+	switch (err) {
+	case -EINVAL:	return "not a cursor file";
+	case -ENOTSUP:	return "a symlink or not a regular file, refused";
+	default:	return strerror(-err);
+	}
+}
+
 /*
- * Where rauditd-ship is: no cursor yet, or one that cannot be read, means
- * nothing is shipped, so retention keeps everything the size limit allows.
+ * Where the consumers are, as the cursor thread last read them (the writer
+ * never opens a cursor file: it may be a FIFO or on a hung filesystem). No
+ * cursor yet, or one that cannot be read, means nothing is consumed, so
+ * retention keeps everything the size limit allows. NULL: no consumers.
  */
 static const struct spool_pos *
 shipped_position(struct writer *w, struct spool_pos *pos)
 {
-	int rc;
+	struct cursor_view v[CURSORS_MAX];
+	size_t n = cursors_snapshot(w->cursors, v, CURSORS_MAX, pos);
 
-	if (w->ws.ship_cursor[0] == '\0')
-		return NULL;
-	rc = spool_cursor_read(w->ws.ship_cursor, pos);
-	if (rc < 0) {
-		if (rc != -ENOENT && rc != w->cursor_err)
-			log_warnx("writer: reading rauditd-ship's cursor %s: %s; keeping every "
-			    "segment the size limit allows", w->ws.ship_cursor,
-			    rc == -EINVAL ? "not a cursor file" : strerror(-rc));
-		w->cursor_err = rc;
-		pos->segment = pos->offset = 0;
-	} else if (w->cursor_err != 0) {
-		log_info("writer: rauditd-ship's cursor %s is readable again", w->ws.ship_cursor);
-		w->cursor_err = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = v[i].err;
+
+		if (v[i].reads == 0 || rc == w->cursor_err[i])
+			continue;
+		if (rc < 0 && rc != -ENOENT)
+			log_warnx("writer: reading %s's cursor: %s; keeping every segment the "
+			    "size limit allows", v[i].name, cursor_error_text(rc));
+		else if (rc == 0 && w->cursor_err[i] != -ENOENT)
+			log_info("writer: %s's cursor is readable again", v[i].name);
+		w->cursor_err[i] = rc;
 	}
-	return pos;
+	return n > 0 ? pos : NULL;
 }
 
 static void
 run_retention(struct writer *w)
 {
-	struct spool_pos pos;
+	struct spool_pos pos = { 0, 0 };
 	uint64_t freed = 0, held = 0;
 	int n = spool_retention_shipped(w->spool, w->ws.num_segments, w->ws.max_spool_size,
 	    shipped_position(w, &pos), &freed, &held, retention_unshipped, w);
 
+	w->held = held;
+	w->held_floor = pos.segment;
 	stat_set(&w->st->retention_held, held);
 	if (n > 0) {
 		stat_add(&w->st->segments_deleted, (uint64_t)n);
@@ -568,11 +718,30 @@ rotate(struct writer *w, const char *reason)
 		return rc;
 	}
 	stat_add(&w->st->rotations, 1);
-	w->since_sync = 0;
+	cursors_poke(w->cursors);
+	/* spool_rotate synced the sealed segment: all written so far. */
+	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
+	publish_risk(w);
 	w->rotate_reason = reason;
 	add_segment_marker(w);
 	run_retention(w);
 	return 0;
+}
+
+/* Note the batch about to be written (struct writer_inflight). */
+static void
+set_inflight(struct writer *w, const struct ring_iter *it)
+{
+	struct ring_iter start;
+	struct ring_inflight raw;
+	struct writer_inflight in = { 0, it->count, { spool_segment(w->spool),
+	    spool_segment_bytes(w->spool) + w->pre_len } };
+
+	_Static_assert(sizeof(in) == sizeof(raw), "the note fits the ring's words");
+	ring_iter_begin(w->ring, &start);
+	in.ring_pos = start.pos;
+	memcpy(&raw, &in, sizeof(raw));
+	ring_set_inflight(w->ring, &raw);
 }
 
 /*
@@ -585,7 +754,7 @@ write_batch(struct writer *w)
 {
 	struct ring_iter it;
 	struct ring_rec rec;
-	uint64_t seg_bytes = spool_segment_bytes(w->spool);
+	uint64_t seg_bytes = spool_segment_bytes(w->spool), at = seg_bytes;
 	size_t len = 0, limit = w->ws.batch_size;
 	uint64_t written = 0, markers = 0;
 	int rc;
@@ -618,22 +787,35 @@ write_batch(struct writer *w)
 		return 0;
 	/* Should the process die inside this write, the next instance adopting
 	 * the ring learns how much of the batch the segment holds. */
-	{
-		struct ring_inflight in = { it.count, spool_segment(w->spool),
-		    spool_segment_bytes(w->spool), count_lines(w->pre, w->pre_len) };
-		ring_set_inflight(w->ring, &in);
-	}
+	set_inflight(w, &it);
 	rc = append(w, len);
 	if (rc < 0) {
 		/* The formatted daemon records of this batch (loss) will be
 		 * formatted again; the serials they used are simply skipped. */
 		return rc;
 	}
+	/*
+	 * flush = data|sync: release nothing before the sync that covers it.
+	 * After a failed fsync the kernel may have dropped the pages: cut the
+	 * batch off and write it again from the ring (pre is kept) on retry.
+	 */
+	if (durable(w) && (rc = do_sync(w, w->ws.flush == CONFIG_FLUSH_DATA)) < 0) {
+		(void)spool_cut(w->spool, at);
+		stat_add(&w->st->sync_rewrites, 1);
+		update_spool_stats(w);
+		log_warnx("writer: fsync segment %llu: %s; the batch stays in the ring "
+		    "and is written again", (unsigned long long)spool_segment(w->spool),
+		    strerror(-rc));
+		return rc;
+	}
+	if (!durable(w))
+		note_written(w, written + markers, w->pre_len + len);
+	w->pre_len = 0;
 	publish(w, written, markers, &it);
 	ring_clear_inflight(w->ring);
 	if (w->state != WRITER_OK)
 		set_state(w, WRITER_OK, 0);
-	apply_flush(w, written);
+	(void)group_commit(w);
 	if (spool_segment_bytes(w->spool) >= w->ws.segment_size)
 		rotate(w, "size");
 	return (int64_t)it.count;
@@ -646,6 +828,7 @@ take_requests(struct writer *w)
 		pthread_mutex_lock(&w->mu);
 		w->ws.flush = w->pending.flush;
 		w->ws.freq = w->pending.freq;
+		w->ws.flush_interval_ms = w->pending.flush_interval_ms;
 		w->ws.segment_size = w->pending.segment_size;
 		w->ws.num_segments = w->pending.num_segments;
 		w->ws.max_spool_size = w->pending.max_spool_size;
@@ -654,10 +837,20 @@ take_requests(struct writer *w)
 		memcpy(w->ws.ship_cursor, w->pending.ship_cursor, sizeof(w->ws.ship_cursor));
 		/* batch_size sizes a buffer: it needs a restart. */
 		pthread_mutex_unlock(&w->mu);
+		if (set_cursors(w) < 0)
+			log_warnx("writer: too many consumer cursors, or a path too long");
 		run_retention(w);
 	}
 	if (atomic_exchange(&w->rotate_req, false))
 		rotate(w, "request");
+	/* A consumer moved on past what the last pass kept for it. */
+	if (w->held > 0) {
+		struct spool_pos floor = { 0, 0 };
+
+		if (cursors_snapshot(w->cursors, NULL, 0, &floor) == 0 ||
+		    floor.segment != w->held_floor)
+			run_retention(w);
+	}
 	if (atomic_exchange(&w->resume_req, false))
 		w->next_retry_ns = 0;
 }
@@ -692,6 +885,16 @@ wait_for_retry(struct writer *w, int timeout_ms)
 	if (poll(&pfd, 1, timeout_ms) > 0) {
 		ssize_t n = read(w->efd, &junk, sizeof(junk));
 		(void)n;
+	}
+}
+
+/* Before the last sync: let the sync in flight finish and count it. */
+static void
+settle_sync(struct writer *w)
+{
+	if (w->syncing) {
+		(void)syncer_wait(w->syncer, 10000);
+		reap_sync(w);
 	}
 }
 
@@ -748,17 +951,22 @@ writer_main(void *arg)
 			continue;
 		if (stopping)
 			break;			/* the ring is empty and so is pre */
-		wait_for_work(w, 1000);
+		/* Idle: wake when the oldest unsynced record comes due. */
+		n = group_commit(w);
+		wait_for_work(w, n >= 0 && n < 1000 ? (int)n : 1000);
 	}
 
 	/* Stopped: the last record, then make it durable. */
+	settle_sync(w);
 	pthread_mutex_lock(&w->mu);
 	snprintf(text, sizeof(text), "%s", w->end_text);
 	pthread_mutex_unlock(&w->mu);
 	if (ring_used(w->ring) == 0 || w->state == WRITER_OK) {
 		add_daemon_record(w, AUDIT_DAEMON_END, text);
-		if (append(w, 0) == 0)
+		if (append(w, 0) == 0) {
+			w->pre_len = 0;
 			do_sync(w, false);
+		}
 	}
 	set_state(w, WRITER_STOPPED, 0);
 	atomic_store(&w->finished, true);
@@ -769,8 +977,11 @@ writer_main(void *arg)
 detached:
 	/* Daemon records still waiting (a segment marker) and a sync, so the
 	 * next image finds the spool as durable as a stop would leave it. */
-	if (w->state == WRITER_OK && append(w, 0) == 0)
+	settle_sync(w);
+	if (w->state == WRITER_OK && append(w, 0) == 0) {
+		w->pre_len = 0;
 		do_sync(w, false);
+	}
 	atomic_store(&w->finished, true);
 	return NULL;
 }
@@ -785,6 +996,10 @@ writer_detach(struct writer *w, unsigned timeout_ms)
 	if (thread_join_within(w->thread, timeout_ms) < 0)
 		return -ETIMEDOUT;
 	w->started = false;
+	/* A cursor thread stuck in the kernel is left behind: it holds no fd
+	 * the next image needs. */
+	(void)cursors_stop(w->cursors, 200);
+	(void)syncer_stop(w->syncer, 200);
 	return 0;
 }
 
@@ -804,8 +1019,17 @@ writer_start(struct writer *w, const char *start_text)
 
 	if (start_text != w->start_text)
 		snprintf(w->start_text, sizeof(w->start_text), "%s", start_text);
-	if ((rc = thread_start(&w->thread, writer_main, w)) < 0)
+	if ((rc = cursors_start(w->cursors)) < 0)
 		return rc;
+	if ((rc = syncer_start(w->syncer)) < 0) {
+		cursors_stop(w->cursors, 1000);
+		return rc;
+	}
+	if ((rc = thread_start(&w->thread, writer_main, w)) < 0) {
+		cursors_stop(w->cursors, 1000);
+		syncer_stop(w->syncer, 1000);
+		return rc;
+	}
 	w->started = true;
 	return 0;
 }
@@ -833,6 +1057,8 @@ writer_stop(struct writer *w, unsigned timeout_s, const char *end_text,
 	}
 	w->started = false;
 	*left = ring_records_in(w->ring) - ring_records_out(w->ring);
+	(void)cursors_stop(w->cursors, 1000);
+	(void)syncer_stop(w->syncer, 1000);
 	return 0;
 }
 
@@ -842,6 +1068,8 @@ writer_free(struct writer *w)
 	if (w == NULL || w->started)
 		return;			/* never free under a running thread */
 	spool_close(w->spool);
+	cursors_free(w->cursors);
+	syncer_free(w->syncer);
 	format_enricher_free(w->enr);
 	pthread_mutex_destroy(&w->mu);
 	close(w->efd);

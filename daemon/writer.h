@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "spool.h"
 #include "stats.h"
 
 struct ring;
@@ -35,6 +36,7 @@ struct writer;
 struct writer_settings {
 	enum config_flush	flush;
 	uint32_t		freq;
+	uint32_t		flush_interval_ms;	/* incremental: oldest unsynced age */
 	uint64_t		segment_size;
 	uint32_t		num_segments;
 	uint64_t		max_spool_size;
@@ -99,10 +101,24 @@ int writer_detach(struct writer *w, unsigned timeout_ms);
 int writer_reattach(struct writer *w);
 
 /*
+ * The writer's in-flight note, kept in the ring's opaque struct
+ * ring_inflight: set before a batch is written, cleared after the batch is
+ * released. It names the ring position the batch starts at, so settling is
+ * idempotent whatever the crash point: once the ring's tail has moved past
+ * that position the batch was released and nothing is to be skipped.
+ */
+struct writer_inflight {
+	uint64_t	ring_pos;	/* the ring's tail when the batch was taken */
+	uint64_t	records;	/* ring records in the batch */
+	struct spool_pos at;		/* where the batch's first record line goes */
+};
+
+/*
  * After adopting the ring of an instance that died: the batch it was
  * writing may be in the spool in part or in full while still in the ring.
  * Release from the ring the records whose lines are in the segment (after
- * spool_open cut a torn tail), so none is written twice. *skipped gets the
+ * spool_open cut a torn tail), so none is written twice; a batch already
+ * released (the tail is past its start) is left alone. *skipped gets the
  * count. Before the writer starts. 0 or a negative errno.
  */
 int writer_settle_inflight(struct ring *r, const char *spool_dir, uint64_t *skipped);

@@ -105,6 +105,7 @@ test_defaults(void **state)
 	assert_int_equal(c.priority_boost, 4);
 	assert_false(c.lock_ring);
 	assert_int_equal(c.retry_interval_ms, 1000);
+	assert_int_equal(c.flush_interval_ms, 1000);
 	assert_string_equal(c.control_group, "");
 	assert_int_equal(c.stats_interval, 5);
 	assert_string_equal(c.metrics_file, "");
@@ -570,6 +571,7 @@ static const char every_key[] =
 	"priority_boost = 0\n"
 	"lock_ring = yes\n"
 	"retry_interval = 10\n"
+	"flush_interval = 250\n"
 	"control_group = adm\n"
 	"log_group = adm\n"
 	"stats_interval = 60\n"
@@ -692,6 +694,7 @@ static const struct {
 	{ "priority_boost",	"priority_boost = 0\n",		false },
 	{ "lock_ring",		"lock_ring = yes\n",		false },
 	{ "retry_interval",	"retry_interval = 50\n",	true },
+	{ "flush_interval",	"flush_interval = 50\n",	true },
 	{ "control_group",	"control_group = adm\n",	true },
 	{ "log_group",		"log_group = adm\n",		false },
 	{ "stats_interval",	"stats_interval = 30\n",	true },

@@ -4,7 +4,10 @@
  * numbered, torn, empty-segment, gapped or unusable directory; appends of
  * many iovecs; rotation; retention by count and by bytes that never touches
  * the open segment, and that waits for a shipper's cursor (but for the size
- * limit); the cursor file; segment names and record-line validation; and the
+ * limit); the cursor file, and planted files (a FIFO, symlinks, a directory)
+ * at its path; the cursor thread publishing N cursors and their floor; a
+ * directory fsync failing at rotation; segment listing and line counting;
+ * segment names and record-line validation; and the
  * shared reader across segments: the partial line of the open segment,
  * garbage mid-file, a torn sealed segment, a missing number, a segment
  * deleted under the reader or before it got there, over-long lines,
@@ -33,6 +36,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cursors.h"
 #include "spool.h"
 
 /* An unprivileged uid/gid for the not-writable test ("nobody"). */
@@ -242,7 +246,6 @@ test_open_empty_dir(void **state)
 	assert_int_equal(spool_total_bytes(s), 0);
 	assert_int_equal(spool_segment_count(s), 1);
 	assert_string_equal(spool_dir(s), f->dir);
-	assert_true(spool_fd(s) >= 0);
 	/* The new segment: a regular file, mode 0600, empty. */
 	seg_path(path, sizeof(path), f->dir, 1);
 	assert_int_equal(lstat(path, &st), 0);
@@ -654,6 +657,83 @@ test_rotate(void **state)
 	assert_int_equal(spool_close(s), 0);
 }
 
+
+/* ---- fault injection: the link wraps fsync -------------------------------- */
+
+/* While set, fsync of a directory fails with EIO (as on a failing disk). */
+static int fail_dir_fsync;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+
+int
+__wrap_fsync(int fd)
+{
+	struct stat st;
+
+	if (fail_dir_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_fsync(fd);
+}
+
+/*
+ * Issue 10 item 3: a directory fsync that fails at rotation used to leave
+ * the new segment behind, closed but not unlinked, so every later rotation
+ * failed with EEXIST, segment 1 grew without bound, and readers took it as
+ * sealed (a higher number existed) while it was still appended to. Now the
+ * new segment is the open one; the sync that should make it durable fails
+ * until the directory fsync works; rotations go on.
+ */
+static void
+test_rotate_dir_fsync_fails(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = open_ok(f->dir, &r);
+	struct spool_reader *rd;
+	struct spool_pos pos;
+	const char *line;
+	size_t len;
+
+	append_str(s, recn(1));
+	rd = spool_reader_open(f->dir, NULL, NULL, NULL);
+	assert_non_null(rd);
+	assert_int_equal(spool_reader_next(rd, &line, &len, &pos), 1);
+	fail_dir_fsync = 1;
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_segment(s), 2);
+	/* What is appended goes to segment 2, which readers follow into. */
+	append_str(s, recn(2));
+	assert_int_equal(spool_sync(s, true), -EIO);	/* not durable yet */
+	assert_int_equal(spool_reader_next(rd, &line, &len, &pos), 1);
+	assert_int_equal(pos.segment, 2);
+	assert_int_equal(len, recn_len(2) - 1);
+	fail_dir_fsync = 0;
+	assert_int_equal(spool_sync(s, true), 0);
+	/* And rotation keeps working. */
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_segment(s), 3);
+	append_str(s, recn(3));
+	assert_int_equal(spool_reader_next(rd, &line, &len, &pos), 1);
+	assert_int_equal(pos.segment, 3);
+	spool_reader_close(rd);
+	/* Failing at spool_close: reported. */
+	fail_dir_fsync = 1;
+	assert_int_equal(spool_rotate(s), 0);
+	assert_int_equal(spool_close(s), -EIO);
+	fail_dir_fsync = 0;
+}
+
+/* Retention with no consumer to wait for. */
+static int
+retention(struct spool *s, uint32_t max_segments, uint64_t max_bytes, uint64_t *freed)
+{
+	return spool_retention_shipped(s, max_segments, max_bytes, NULL, freed, NULL,
+	    NULL, NULL);
+}
+
 /* Segments 1..n-1 sealed with line sizes[i], segment n open. */
 static struct spool *
 make_segments(const char *dir, unsigned n)
@@ -678,11 +758,11 @@ test_retention_by_count(void **state)
 	uint64_t freed = 99;
 
 	/* Within the limit: nothing. */
-	assert_int_equal(spool_retention(s, 5, 0, &freed), 0);
+	assert_int_equal(retention(s, 5, 0, &freed), 0);
 	assert_int_equal(freed, 0);
-	assert_int_equal(spool_retention(s, 0, 0, &freed), 0);
+	assert_int_equal(retention(s, 0, 0, &freed), 0);
 	/* Five segments, keep three: the two oldest go. */
-	assert_int_equal(spool_retention(s, 3, 0, &freed), 2);
+	assert_int_equal(retention(s, 3, 0, &freed), 2);
 	assert_int_equal(freed, recn_len(1) + recn_len(2));
 	assert_false(seg_exists(f->dir, 1));
 	assert_false(seg_exists(f->dir, 2));
@@ -690,12 +770,12 @@ test_retention_by_count(void **state)
 	assert_int_equal(spool_segment_count(s), 3);
 	assert_int_equal(spool_total_bytes(s), recn_len(3) + recn_len(4) + recn_len(5));
 	/* Keep one: only the open segment is left; it is never deleted. */
-	assert_int_equal(spool_retention(s, 1, 0, &freed), 2);
+	assert_int_equal(retention(s, 1, 0, &freed), 2);
 	assert_false(seg_exists(f->dir, 3));
 	assert_false(seg_exists(f->dir, 4));
 	assert_true(seg_exists(f->dir, 5));
 	assert_int_equal(spool_segment_count(s), 1);
-	assert_int_equal(spool_retention(s, 1, 0, &freed), 0);
+	assert_int_equal(retention(s, 1, 0, &freed), 0);
 	assert_true(seg_exists(f->dir, 5));
 	/* And it still takes appends. */
 	append_str(s, recn(6));
@@ -711,21 +791,21 @@ test_retention_by_bytes(void **state)
 	uint64_t L = recn_len(1), freed = 0;
 
 	assert_int_equal(spool_total_bytes(s), 5 * L);
-	assert_int_equal(spool_retention(s, 0, 5 * L, &freed), 0);
+	assert_int_equal(retention(s, 0, 5 * L, &freed), 0);
 	/* One byte over four segments' worth: two go (5L -> 4L -> 3L). */
-	assert_int_equal(spool_retention(s, 0, 3 * L + 1, &freed), 2);
+	assert_int_equal(retention(s, 0, 3 * L + 1, &freed), 2);
 	assert_int_equal(freed, 2 * L);
 	assert_false(seg_exists(f->dir, 2));
 	assert_true(seg_exists(f->dir, 3));
 	assert_int_equal(spool_total_bytes(s), 3 * L);
 	/* A limit below the open segment's size: every sealed one goes, the
 	 * open one stays although the spool is still over. */
-	assert_int_equal(spool_retention(s, 0, 1, &freed), 2);
+	assert_int_equal(retention(s, 0, 1, &freed), 2);
 	assert_int_equal(freed, 2 * L);
 	assert_true(seg_exists(f->dir, 5));
 	assert_int_equal(spool_segment_count(s), 1);
 	assert_int_equal(spool_total_bytes(s), L);
-	assert_int_equal(spool_retention(s, 0, 1, &freed), 0);
+	assert_int_equal(retention(s, 0, 1, &freed), 0);
 	assert_true(seg_exists(f->dir, 5));
 	assert_int_equal(spool_close(s), 0);
 }
@@ -738,7 +818,7 @@ test_retention_both_limits(void **state)
 	uint64_t L = recn_len(1), freed = 0;
 
 	/* The count allows 4, the bytes 2: the stricter one wins. */
-	assert_int_equal(spool_retention(s, 4, 2 * L, &freed), 4);
+	assert_int_equal(retention(s, 4, 2 * L, &freed), 4);
 	assert_int_equal(spool_segment_count(s), 2);
 	assert_true(seg_exists(f->dir, 5));
 	assert_int_equal(spool_close(s), 0);
@@ -758,7 +838,7 @@ test_retention_found_at_open(void **state)
 	s = open_ok(f->dir, &r);
 	assert_int_equal(spool_segment(s), 5);
 	del_seg(f->dir, 2);
-	assert_int_equal(spool_retention(s, 2, 0, &freed), 3);
+	assert_int_equal(retention(s, 2, 0, &freed), 3);
 	assert_false(seg_exists(f->dir, 1));
 	assert_false(seg_exists(f->dir, 3));
 	assert_true(seg_exists(f->dir, 4));
@@ -913,6 +993,174 @@ test_cursor_not_a_cursor(void **state)
 	write_all(path, "rauditd-ship cursor 1\nsegment 3\noffset 4\n", 42, O_CREAT | O_TRUNC);
 	assert_int_equal(spool_cursor_read(path, &out), 0);
 	assert_int_equal(out.offset, 4);
+}
+
+
+/*
+ * A cursor path is in a directory the shipper's user owns: a FIFO there
+ * must not block the reader (the old code waited forever for a writer), a
+ * symlink must not be followed, a directory or device is not a cursor. The
+ * alarm turns a blocking open into a failure instead of a hung test.
+ */
+static void
+test_cursor_planted_files(void **state)
+{
+	struct fx *f = *state;
+	struct spool_pos out = { 7, 7 }, in = { 5, 10 };
+	char fifo[128], link[128], link2[128], dir[128], reg[128];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+	snprintf(link, sizeof(link), "%s/link-to-fifo", f->dir);
+	snprintf(link2, sizeof(link2), "%s/link-to-file", f->dir);
+	snprintf(dir, sizeof(dir), "%s/dir", f->dir);
+	snprintf(reg, sizeof(reg), "%s/reg", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(fifo, link), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(spool_cursor_write(reg, &in, false), 0);
+	assert_int_equal(symlink(reg, link2), 0);
+	alarm(5);
+	assert_int_equal(spool_cursor_read(fifo, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read(link, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read(link2, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read(dir, &out), -ENOTSUP);
+	assert_int_equal(spool_cursor_read("/dev/null", &out), -ENOTSUP);
+	alarm(0);
+	assert_int_equal(out.segment, 7);	/* untouched on error */
+	assert_int_equal(spool_cursor_read(reg, &out), 0);
+	assert_int_equal(out.segment, 5);
+}
+
+/* Wait (bounded) until every cursor has been read at least `want` times. */
+static size_t
+cursors_wait_read(struct cursors *c, struct cursor_view *v, struct spool_pos *floor,
+    uint64_t want)
+{
+	for (int i = 0; i < 500; i++) {
+		size_t n = cursors_snapshot(c, v, CURSORS_MAX, floor), ok = 0;
+
+		for (size_t j = 0; j < n; j++)
+			ok += v[j].reads >= want;
+		if (n > 0 && ok == n)
+			return n;
+		usleep(10000);
+	}
+	fail_msg("the cursor thread did not read the cursors within 5 s");
+	return 0;
+}
+
+/*
+ * The cursor thread: N named cursors, each published with its error, the
+ * floor the minimum of all with an unreadable one (a FIFO) counting as 0;
+ * never blocked by the FIFO; stopped promptly.
+ */
+static void
+test_cursors_thread(void **state)
+{
+	struct fx *f = *state;
+	struct cursors *c = cursors_new(50);
+	struct cursor_view v[CURSORS_MAX];
+	struct spool_pos floor = { 99, 99 }, a = { 9, 100 }, b = { 7, 20 };
+	char pa[128], pb[128], pf[128];
+	const char *names[3] = { "a", "b", "fifo" }, *paths[3] = { pa, pb, pf };
+	uint64_t reads;
+
+	assert_non_null(c);
+	snprintf(pa, sizeof(pa), "%s/a.cursor", f->dir);
+	snprintf(pb, sizeof(pb), "%s/b.cursor", f->dir);
+	snprintf(pf, sizeof(pf), "%s/f.cursor", f->dir);
+	assert_int_equal(spool_cursor_write(pa, &a, false), 0);
+	assert_int_equal(spool_cursor_write(pb, &b, false), 0);
+	assert_int_equal(mkfifo(pf, 0600), 0);
+	/* No consumer: no floor, and *floor untouched. */
+	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 0);
+	assert_int_equal(floor.segment, 99);
+	assert_int_equal(cursors_set(c, names, paths, 3), 0);
+	/* Not read yet: counts as nothing consumed. */
+	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 3);
+	assert_int_equal(floor.segment, 0);
+	assert_int_equal(cursors_start(c), 0);
+	assert_int_equal(cursors_wait_read(c, v, &floor, 1), 3);
+	assert_string_equal(v[0].name, "a");
+	assert_int_equal(v[0].err, 0);
+	assert_int_equal(v[0].pos.segment, 9);
+	assert_int_equal(v[1].pos.segment, 7);
+	assert_int_equal(v[2].err, -ENOTSUP);
+	assert_int_equal(floor.segment, 0);		/* the FIFO holds it at 0 */
+	/* Without the FIFO the floor is the lowest cursor; a's state is kept. */
+	reads = v[0].reads;
+	assert_int_equal(cursors_set(c, names, paths, 2), 0);
+	assert_int_equal(cursors_snapshot(c, v, CURSORS_MAX, &floor), 2);
+	assert_true(v[0].reads >= reads);
+	cursors_wait_read(c, v, &floor, reads + 1);
+	assert_int_equal(floor.segment, 7);
+	assert_int_equal(floor.offset, 20);
+	/* A consumer moves on: the next read publishes it. */
+	b.segment = 12;
+	assert_int_equal(spool_cursor_write(pb, &b, false), 0);
+	cursors_poke(c);
+	cursors_wait_read(c, v, &floor, v[1].reads + 1);
+	assert_int_equal(floor.segment, 9);
+	assert_int_equal(floor.offset, 100);
+	/* Too many, or a name too long: refused, the list unchanged. */
+	{
+		const char *many[CURSORS_MAX + 1];
+		for (size_t i = 0; i <= CURSORS_MAX; i++)
+			many[i] = pa;
+		assert_int_equal(cursors_set(c, many, many, CURSORS_MAX + 1), -EINVAL);
+	}
+	assert_int_equal(cursors_stop(c, 2000), 0);
+	cursors_free(c);
+}
+
+/*
+ * What readers outside spool.c (the shipper's lag, crash settling) use
+ * instead of scanning the directory and counting lines themselves: the
+ * list skips what is not a regular segment file; counting stops at `to`,
+ * at the budget (returning 1 and where it stopped) and at the last newline.
+ */
+static void
+test_list_and_count(void **state)
+{
+	struct fx *f = *state;
+	struct spool_seg *segs;
+	uint64_t lines = 0, upto = 0, budget;
+	size_t n;
+	char path[128];
+
+	append_seg(f->dir, 3, "a\nbb\nccc\npartial");
+	append_seg(f->dir, 1, "x\n");
+	snprintf(path, sizeof(path), "%s/audit-00000002.log", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/audit-00000004.log", f->dir);
+	assert_int_equal(symlink("audit-00000001.log", path), 0);
+	assert_int_equal(spool_list(f->dir, &segs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(segs[0].no, 1);
+	assert_int_equal(segs[0].bytes, 2);
+	assert_int_equal(segs[1].no, 3);
+	assert_int_equal(segs[1].bytes, 16);
+	free(segs);
+
+	assert_int_equal(spool_count_lines(f->dir, 3, 0, UINT64_MAX, NULL, &lines, &upto), 0);
+	assert_int_equal(lines, 3);
+	assert_int_equal(upto, 9);			/* past "ccc\n" */
+	lines = 0;
+	assert_int_equal(spool_count_lines(f->dir, 3, 2, 5, NULL, &lines, &upto), 0);
+	assert_int_equal(lines, 1);
+	assert_int_equal(upto, 5);
+	lines = 0;
+	budget = 3;
+	assert_int_equal(spool_count_lines(f->dir, 3, 0, UINT64_MAX, &budget, &lines, &upto), 1);
+	assert_int_equal(lines, 1);
+	assert_int_equal(upto, 3);
+	assert_int_equal(budget, 0);
+	assert_int_equal(spool_count_lines(f->dir, 9, 0, UINT64_MAX, NULL, &lines, &upto),
+	    -ENOENT);
+	assert_int_equal(spool_count_lines(f->dir, 2, 0, UINT64_MAX, NULL, &lines, &upto),
+	    -ENOTSUP);
+	assert_int_equal(spool_count_lines(f->dir, 4, 0, UINT64_MAX, NULL, &lines, &upto),
+	    -ELOOP);
 }
 
 /* ---- names and lines --------------------------------------------------- */
@@ -1522,6 +1770,7 @@ main(void)
 		cmocka_unit_test(test_open_not_writable_procfs),
 		T(test_append_iovecs),
 		T(test_rotate),
+		T(test_rotate_dir_fsync_fails),
 		T(test_retention_by_count),
 		T(test_retention_by_bytes),
 		T(test_retention_both_limits),
@@ -1530,6 +1779,9 @@ main(void)
 		T(test_retention_size_forces_unshipped),
 		T(test_cursor_roundtrip),
 		T(test_cursor_not_a_cursor),
+		T(test_cursor_planted_files),
+		T(test_cursors_thread),
+		T(test_list_and_count),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_line_valid),
 		T(test_reader_segments_in_order),

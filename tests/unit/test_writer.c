@@ -8,7 +8,14 @@
  * middle of the stream (the writer degrades, keeps the records in the ring,
  * leaves no partial line and catches up by itself once the disk is back),
  * short writes, a stop while degraded, and a degraded writer that must
- * sleep rather than spin. Every wait is bounded; a stuck writer fails.
+ * sleep rather than spin. Through --wrap=fsync/fdatasync: a failed sync
+ * (with the pages it covered gone) is a write error and loses nothing with
+ * flush = data, is counted and recorded with incremental; group commit
+ * syncs an idle daemon's records within flush_interval, keeps writing
+ * while a sync hangs with never two in flight, and holds the freq trigger
+ * back while the ring is over a quarter full. And crash settling of the
+ * in-flight note, whatever the crash point. Every wait is bounded; a stuck
+ * writer fails.
  */
 #include "build_config.h"
 
@@ -65,6 +72,7 @@ static _Atomic int fault_mode = FAULT_NONE;
  * short, as a filling disk does, before the calls that fail. */
 static _Atomic int fault_partial;
 static _Atomic uint64_t fault_calls;	/* calls that a fault changed */
+static _Atomic int write_gate;		/* while set, writes wait (at most 10 s) */
 
 ssize_t __real_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off);
 ssize_t __wrap_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off);
@@ -76,6 +84,8 @@ __wrap_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 	struct iovec one;
 	int i;
 
+	for (i = 0; i < 10000 && atomic_load(&write_gate); i++)
+		usleep(1000);
 	if (mode == FAULT_NONE)
 		return __real_pwritev(fd, iov, iovcnt, off);
 	for (i = 0; i < iovcnt && iov[i].iov_len == 0; i++)
@@ -105,6 +115,55 @@ fault_set(enum fault mode, int partial)
 	atomic_store(&fault_calls, 0);
 	atomic_store(&fault_mode, (int)mode);
 }
+
+/*
+ * The link wraps fsync and fdatasync too. While sync_fail > 0, a sync of a
+ * regular file fails with EIO as a failing disk's does, and, as the kernel
+ * may do after such an error, the pages written since the file's last good
+ * sync are gone: the file is cut back to its size at that sync.
+ */
+#define SYNC_FDS	1024
+static _Atomic int sync_fail;
+static _Atomic uint64_t synced_size[SYNC_FDS];
+/* While sync_gate is set, syncs of regular files wait (a hung slow disk). */
+static _Atomic int sync_gate, sync_active, sync_active_max;
+static _Atomic uint64_t sync_calls;
+
+int __real_fsync(int fd);
+int __real_fdatasync(int fd);
+int __wrap_fsync(int fd);
+int __wrap_fdatasync(int fd);
+
+static int
+sync_shim(int fd, int (*real)(int))
+{
+	struct stat st;
+	int rc;
+
+	if (fd < 0 || fd >= SYNC_FDS || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return real(fd);
+	atomic_fetch_add(&sync_calls, 1);
+	rc = atomic_fetch_add(&sync_active, 1) + 1;
+	if (rc > atomic_load(&sync_active_max))
+		atomic_store(&sync_active_max, rc);
+	for (int i = 0; i < 10000 && atomic_load(&sync_gate); i++)
+		usleep(1000);
+	atomic_fetch_sub(&sync_active, 1);
+	if (atomic_load(&sync_fail) > 0) {
+		atomic_fetch_sub(&sync_fail, 1);
+		if (ftruncate(fd, (off_t)atomic_load(&synced_size[fd])) < 0)
+			abort();
+		errno = EIO;
+		return -1;
+	}
+	rc = real(fd);
+	if (rc == 0)
+		atomic_store(&synced_size[fd], (uint64_t)st.st_size);
+	return rc;
+}
+
+int __wrap_fsync(int fd) { return sync_shim(fd, __real_fsync); }
+int __wrap_fdatasync(int fd) { return sync_shim(fd, __real_fdatasync); }
 
 /* ---- fixture ----------------------------------------------------------- */
 
@@ -173,7 +232,13 @@ setup(void **state)
 	f->ws.log_format = CONFIG_FORMAT_RAW;
 	f->ws.batch_size = 16 * 1024;
 	f->ws.retry_interval_ms = 10;
+	f->ws.flush_interval_ms = 1000;
 	fault_set(FAULT_NONE, 0);
+	atomic_store(&sync_fail, 0);
+	atomic_store(&sync_gate, 0);
+	atomic_store(&write_gate, 0);
+	atomic_store(&sync_active_max, 0);
+	atomic_store(&sync_calls, 0);
 	*state = f;
 	return 0;
 }
@@ -1089,25 +1154,241 @@ test_counts_while_running(void **state)
 }
 
 /*
+ * Issue 10 item 10: with flush = data, a failed fsync used to be logged
+ * only, after the batch had left the ring; the kernel may have dropped the
+ * pages, and the records were lost. Now the batch leaves the ring only
+ * after its sync: a failed sync is a write error (state, counters), the
+ * batch is cut off the segment and written again, and every record is in
+ * the spool exactly once.
+ */
+static void
+test_sync_eio_data(void **state)
+{
+	struct fx *f = *state;
+	struct seg *segs;
+	size_t n;
+
+	f->ws.flush = CONFIG_FLUSH_DATA;
+	start(f);
+	for (unsigned i = 0; i < 50; i++)
+		push_numbered(f, i);
+	assert_true(wait_written(f, 50));
+	atomic_store(&sync_fail, 2);
+	for (unsigned i = 50; i < 100; i++)
+		push_numbered(f, i);
+	assert_true(wait_written(f, 100));
+	assert_true(wait_state(f, WRITER_OK));
+	assert_int_equal(atomic_load(&sync_fail), 0);
+	assert_true(stat_get(&f->st.fsync_errors) >= 2);
+	assert_true(stat_get(&f->st.write_errors) >= 2);
+	assert_true(stat_get(&f->st.sync_rewrites) >= 2);
+	stop(f);
+	check_counts(f);
+	segs = load_spool(f->dir, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(segs[0].n, 2 + 100 + 1);
+	check_stream(f, segs, n, NULL, true);
+	free_segments(segs, n);
+}
+
+/*
+ * flush = incremental: the records of a failed sync had left the ring. The
+ * failure is a write error, counted with the records at stake, and the
+ * spool says so in a daemon record.
+ */
+static void
+test_sync_eio_incremental(void **state)
+{
+	struct fx *f = *state;
+	struct seg *segs;
+	size_t n, found = 0;
+
+	f->ws.flush = CONFIG_FLUSH_INCREMENTAL;
+	f->ws.freq = 10;
+	start(f);
+	atomic_store(&sync_fail, 1);
+	for (unsigned i = 0; i < 30; i++)
+		push_numbered(f, i);
+	assert_true(wait_written(f, 30));
+	assert_int_equal(atomic_load(&sync_fail), 0);
+	assert_true(stat_get(&f->st.fsync_errors) >= 1);
+	assert_true(stat_get(&f->st.write_errors) >= 1);
+	assert_true(stat_get(&f->st.sync_failed_records) >= 10);
+	stop(f);
+	segs = load_spool(f->dir, &n);
+	for (size_t i = 0; i < segs[0].n; i++)
+		found += strstr(segs[0].line[i], "op=sync-failed segment=1 records=") != NULL;
+	assert_int_equal(found, 1);
+	free_segments(segs, n);
+}
+
+/* Wait (bounded: 5 s) until the stat reaches at least want. */
+static bool
+wait_stat(stat_t *st, uint64_t want)
+{
+	for (int i = 0; i < 500; i++) {
+		if (stat_get(st) >= want)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+/*
+ * Issue 15: with flush = incremental, an idle daemon's records are synced
+ * once the oldest is flush_interval old, though far fewer than freq were
+ * written (before, 5 records stayed unsynced indefinitely). The at-risk
+ * window is in the stats meanwhile and empty after.
+ */
+static void
+test_idle_records_synced(void **state)
+{
+	struct fx *f = *state;
+
+	f->ws.flush = CONFIG_FLUSH_INCREMENTAL;
+	f->ws.freq = 1000;
+	f->ws.flush_interval_ms = 50;
+	start(f);
+	/* The start records are synced first (within the bound): settle. */
+	assert_true(wait_stat(&f->st.fsyncs, 1));
+	for (unsigned i = 0; i < 5; i++)
+		push_numbered(f, i);
+	assert_true(wait_written(f, 5));
+	assert_true(wait_stat(&f->st.fsyncs, 2));
+	for (int i = 0; i < 500 && stat_get(&f->st.unsynced_records) != 0; i++)
+		sleep_ms(10);
+	assert_int_equal(stat_get(&f->st.unsynced_records), 0);
+	assert_int_equal(stat_get(&f->st.unsynced_bytes), 0);
+	assert_int_equal(stat_get(&f->st.unsynced_oldest_ns), 0);
+	stop(f);
+	check_counts(f);
+}
+
+/*
+ * Group commit: a sync that does not return (the gate holds it) does not
+ * stop the writing: records pushed meanwhile are written, and counted at
+ * risk; at most one sync is in flight; once it returns, the next sync
+ * covers everything written during it.
+ */
+static void
+test_sync_does_not_block_writes(void **state)
+{
+	struct fx *f = *state;
+	struct seg *segs;
+	size_t n;
+
+	f->ws.flush = CONFIG_FLUSH_INCREMENTAL;
+	f->ws.freq = 10;
+	f->ws.flush_interval_ms = 20;
+	atomic_store(&sync_gate, 1);
+	start(f);
+	for (unsigned i = 0; i < 20; i++)
+		push_numbered(f, i);
+	assert_true(wait_written(f, 20));
+	assert_true(wait_stat(&f->st.sync_in_flight, 1));
+	/* The sync hangs; writing goes on. */
+	for (unsigned i = 20; i < 300; i++)
+		push_numbered(f, i);
+	assert_true(wait_written(f, 300));
+	assert_int_equal(stat_get(&f->st.sync_in_flight), 1);
+	assert_int_equal(stat_get(&f->st.fsyncs), 0);
+	assert_true(stat_get(&f->st.unsynced_records) >= 300);
+	assert_true(stat_get(&f->st.unsynced_bytes) > 0);
+	assert_true(stat_get(&f->st.unsynced_oldest_ns) > 0);
+	assert_int_equal(atomic_load(&sync_active_max), 1);
+	/* The disk answers: two syncs cover it all, never two at once. */
+	atomic_store(&sync_gate, 0);
+	assert_true(wait_stat(&f->st.fsyncs, 2));
+	for (int i = 0; i < 500 && stat_get(&f->st.unsynced_records) != 0; i++)
+		sleep_ms(10);
+	assert_int_equal(stat_get(&f->st.unsynced_records), 0);
+	assert_int_equal(atomic_load(&sync_active_max), 1);
+	assert_true(atomic_load(&sync_calls) <= 4);
+	stop(f);
+	check_counts(f);
+	segs = load_spool(f->dir, &n);
+	check_stream(f, segs, n, NULL, true);
+	free_segments(segs, n);
+}
+
+/*
+ * Under a flood the freq trigger waits while the ring is more than a
+ * quarter full (on FUSE a sync holds writes back, and a sync every freq
+ * records let the ring overflow); the writer drains first, then syncs.
+ */
+static void
+test_sync_deferred_while_ring_fills(void **state)
+{
+	struct fx *f = *state;
+	struct seg *segs;
+	size_t n;
+	unsigned i = 0;
+
+	f->ws.flush = CONFIG_FLUSH_INCREMENTAL;
+	f->ws.freq = 10;
+	f->ws.flush_interval_ms = 60000;
+	start(f);
+	atomic_store(&write_gate, 1);
+	/* Fill the ring to over half while the disk holds the writes. */
+	while (ring_used(f->ring) < ring_capacity(f->ring) / 2)
+		push_numbered(f, i++);
+	atomic_store(&write_gate, 0);
+	assert_true(wait_written(f, i));
+	assert_true(stat_get(&f->st.syncs_deferred) >= 1);
+	/* Drained: the freq trigger works again. */
+	assert_true(wait_stat(&f->st.fsyncs, 1));
+	stop(f);
+	check_counts(f);
+	segs = load_spool(f->dir, &n);
+	check_stream(f, segs, n, NULL, true);
+	free_segments(segs, n);
+}
+
+/* Put the writer's in-flight note into the ring. */
+static void
+set_note(struct ring *r, uint64_t ring_pos, uint64_t records, uint64_t seg, uint64_t off)
+{
+	struct writer_inflight in = { ring_pos, records, { seg, off } };
+	struct ring_inflight raw;
+
+	memcpy(&raw, &in, sizeof(raw));
+	ring_set_inflight(r, &raw);
+}
+
+/* The ring's tail: where the next batch starts. */
+static uint64_t
+ring_pos(struct ring *r)
+{
+	struct ring_iter it;
+
+	ring_iter_begin(r, &it);
+	return it.pos;
+}
+
+/*
  * After a crash in the middle of a write, the next instance adopting the
  * ring must not write twice what the dead writer got onto the disk: the
- * whole lines after the segment's old size, less the daemon lines written
- * ahead of the batch, are records released from the ring unwritten.
+ * whole lines from where the batch's first record went are records
+ * released from the ring unwritten. And after a crash between the release
+ * and clearing the note (issue 10 item 5), nothing must be skipped: the
+ * note names the ring position the batch started at, and the tail is past
+ * it. Settling twice (a crash while settling) skips nothing more.
  */
 static void
 test_settle_inflight(void **state)
 {
 	char dir[] = "/tmp/test_writer_settle.XXXXXX", path[PATH_MAX];
 	const char *old = "type=DAEMON_START msg=audit(1.000:1): op=start res=success\n";
+	const char *pre =
+	    "type=DAEMON_ROTATE msg=audit(1.000:2): op=rotate-logs segment=1 res=success\n";
 	const char *after =
-	    "type=DAEMON_ROTATE msg=audit(1.000:2): op=rotate-logs segment=1 res=success\n"
 	    "type=SYSCALL msg=audit(1.000:10): record 0\n"
 	    "type=SYSCALL msg=audit(1.000:11): record 1\n";
 	struct ring *r = ring_new(64 * 1024, false);
-	struct ring_inflight in = { 5, 1, 0, 1 }, got;
+	struct ring_inflight got;
 	struct ring_iter it;
 	struct ring_rec rec;
-	uint64_t skipped = 99;
+	uint64_t skipped = 99, start;
 	FILE *fp;
 
 	(void)state;
@@ -1117,9 +1398,10 @@ test_settle_inflight(void **state)
 	fp = fopen(path, "w");
 	assert_non_null(fp);
 	fputs(old, fp);
+	fputs(pre, fp);
 	fputs(after, fp);
 	fclose(fp);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 9; i++) {
 		char text[32];
 		void *p;
 		snprintf(text, sizeof(text), "record %d", i);
@@ -1133,9 +1415,9 @@ test_settle_inflight(void **state)
 	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
 	assert_int_equal(skipped, 0);
 
-	/* One daemon line and two of the five records reached the segment. */
-	in.offset = strlen(old);
-	ring_set_inflight(r, &in);
+	/* The daemon line and two of the five records reached the segment. */
+	start = ring_pos(r);
+	set_note(r, start, 5, 1, strlen(old) + strlen(pre));
 	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
 	assert_int_equal(skipped, 2);
 	assert_int_equal(ring_records_out(r), 2);
@@ -1145,12 +1427,38 @@ test_settle_inflight(void **state)
 	assert_int_equal(rec.len, strlen("record 2"));
 	assert_memory_equal(rec.data, "record 2", rec.len);
 
-	/* The segment is gone (retention): nothing can be proven written. */
-	in.segment = 7;
-	ring_set_inflight(r, &in);
+	/* A crash while settling, after the skip: the same note again skips
+	 * nothing more. */
+	set_note(r, start, 5, 1, strlen(old) + strlen(pre));
 	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
 	assert_int_equal(skipped, 0);
 	assert_int_equal(ring_records_out(r), 2);
+
+	/* The crash point of item 5: the batch (records 2..3) was written and
+	 * released, then the process died before clearing the note. Records 4
+	 * on were never written and must all stay. */
+	start = ring_pos(r);
+	set_note(r, start, 2, 1, strlen(old) + strlen(pre));
+	ring_skip(r, 2);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(ring_records_out(r), 4);
+	assert_false(ring_get_inflight(r, &got));
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	assert_memory_equal(rec.data, "record 4", rec.len);
+
+	/* The write died before the records' lines landed (the segment is
+	 * shorter than where they go): nothing to skip. */
+	set_note(r, ring_pos(r), 3, 1, 1000000);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+
+	/* The segment is gone (retention): nothing can be proven written. */
+	set_note(r, ring_pos(r), 3, 7, 0);
+	assert_int_equal(writer_settle_inflight(r, dir, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(ring_records_out(r), 4);
 	assert_false(ring_get_inflight(r, &got));
 
 	unlink(path);
@@ -1176,6 +1484,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_sleeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_eio_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_eio_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_records_synced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_does_not_block_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_deferred_while_ring_fills, setup, teardown),
 		cmocka_unit_test(test_settle_inflight),
 	};
 
