@@ -69,6 +69,7 @@ struct ring {
 	int		 fd;
 	bool		 locked;
 	uint64_t	 carried;	/* records found in an adopted ring */
+	uint64_t	 adopt_lost;	/* records it claimed that did not validate */
 
 	/* Producer side, this process only. */
 	alignas(RING_CACHELINE) uint64_t tail_cache;
@@ -166,13 +167,54 @@ fail:
 	return NULL;
 }
 
+/*
+ * Walk the records from tail and return the position where the chain of
+ * valid records ends: head when every length word leads from one record to
+ * the next and exactly to head, else the end of the last valid record. A
+ * record is valid when it starts 8-byte aligned, its length is one the
+ * producer could have written, and it lies inside the contiguous bytes
+ * before the end of the buffer and before head. *n receives the number of
+ * valid records.
+ */
+static uint64_t
+ring_validate(const struct ring *r, uint64_t tail, uint64_t head, uint64_t *n)
+{
+	uint64_t pos = tail;
+
+	*n = 0;
+	if ((tail & 7) != 0 || head - tail > r->cap)
+		return tail;
+	while (pos != head) {
+		const struct ring_hdr *h = (const struct ring_hdr *)(r->buf + (size_t)(pos & r->mask));
+		size_t contig = r->cap - (size_t)(pos & r->mask);
+		uint64_t next;
+
+		if (head - pos < RING_RECORD_OVERHEAD)
+			break;
+		if (h->len == RING_PAD) {
+			/* A pad is written only where a record did not fit. */
+			next = pos + contig;
+		} else {
+			if (h->len > ring_max_payload(r) || rec_size(h->len) > contig)
+				break;
+			next = pos + rec_size(h->len);
+		}
+		if (next - tail > head - tail)
+			break;
+		if (h->len != RING_PAD)
+			(*n)++;
+		pos = next;
+	}
+	return pos;
+}
+
 struct ring *
 ring_adopt(int fd, bool lock)
 {
 	struct ring_shared hdr;
 	struct ring *r;
 	struct stat st;
-	uint64_t head, tail;
+	uint64_t head, tail, in, out, end, valid;
 	int rc;
 
 	if (fstat(fd, &st) < 0)
@@ -196,21 +238,53 @@ ring_adopt(int fd, bool lock)
 		errno = -rc;
 		return NULL;
 	}
-	head = atomic_load(&r->sh->head);
-	tail = atomic_load(&r->sh->tail);
-	if (head - tail > r->cap || atomic_load(&r->sh->records_in) < atomic_load(&r->sh->records_out)) {
-		munmap(r->sh, r->map_len);
-		free(r);
-		errno = EUCLEAN;
-		return NULL;
-	}
 	/*
 	 * A reservation the old producer never committed is simply not there:
-	 * head is only moved by a commit. Carry on from the indices as found.
+	 * head is only moved by a commit. The rest is trusted only as far as
+	 * the chain of lengths leads from tail to head: one corrupt length word
+	 * would otherwise hand the consumer a record reaching past head and
+	 * leave the indices crossed for good. What does not validate is cut
+	 * off, counted as lost (the old counts said how many records there
+	 * were), and the producer continues cleanly after the last valid one.
 	 */
+	head = atomic_load(&r->sh->head);
+	tail = atomic_load(&r->sh->tail);
+	in = atomic_load(&r->sh->records_in);
+	out = atomic_load(&r->sh->records_out);
+	end = ring_validate(r, tail, head, &valid);
+	if (end != head || in - out != valid || in < out) {
+		if ((tail & 7) != 0)
+			end = tail = (tail + 7) & ~(uint64_t)7;
+		r->adopt_lost = in >= out && in - out > valid ? in - out - valid : 0;
+		atomic_store(&r->sh->tail, tail);
+		atomic_store(&r->sh->head, end);
+		atomic_store(&r->sh->records_in, out + valid);
+		if (atomic_load(&r->sh->high_water) > r->cap)
+			atomic_store(&r->sh->high_water, end - tail);
+	}
 	r->tail_cache = tail;
-	r->carried = atomic_load(&r->sh->records_in) - atomic_load(&r->sh->records_out);
+	r->carried = valid;
 	return r;
+}
+
+uint64_t
+ring_adopt_lost(const struct ring *r)
+{
+	return r->adopt_lost;
+}
+
+uint64_t
+ring_count_tags(struct ring *r, uint32_t min_tag)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t n = 0;
+
+	ring_iter_begin(r, &it);
+	while (ring_next(r, &it, &rec))
+		if (rec.tag >= min_tag)
+			n++;
+	return n;
 }
 
 int

@@ -48,10 +48,15 @@ struct ring *ring_new(size_t capacity, bool lock);
  * The ring lives in a memfd (header page with the indices, then the data),
  * so another process can adopt it: ring_fd() is the descriptor to hand over
  * (close-on-exec is set; clear it to pass it across execve). ring_adopt()
- * maps a ring handed over that way, checks its magic, version and indices,
- * and continues from them: committed records are there, a reservation the
- * old producer never committed is not. NULL with errno set (EINVAL: not a
- * ring of ours; EUCLEAN: inconsistent indices). The ring owns fd after.
+ * maps a ring handed over that way, checks its magic and version, and
+ * walks the whole chain of records from tail: it keeps the committed
+ * records that lead from tail exactly to head (a reservation the old
+ * producer never committed is not there) and continues after them. When a
+ * length word, an index or the record counts do not agree, it keeps the
+ * valid records before the first inconsistency, drops the rest and starts
+ * clean after them; ring_adopt_lost() then tells how many records the old
+ * counts claimed beyond those kept. NULL with errno set (EINVAL: not a
+ * ring of ours). The ring owns fd after.
  */
 int ring_fd(const struct ring *r);
 struct ring *ring_adopt(int fd, bool lock);
@@ -85,6 +90,16 @@ uint64_t ring_skip(struct ring *r, uint64_t n);
 
 /* Records that were in the ring when it was adopted (0 for a new one). */
 uint64_t ring_carried(const struct ring *r);
+
+/* Records an adopted ring claimed but that did not validate (0 if none). */
+uint64_t ring_adopt_lost(const struct ring *r);
+
+/*
+ * The number of unreleased records whose tag is at least min_tag. It walks
+ * the ring from tail as the consumer does, so only before the consumer
+ * thread starts (the producer uses it on an adopted ring).
+ */
+uint64_t ring_count_tags(struct ring *r, uint32_t min_tag);
 
 /* Release the ring. Only when neither thread uses it any more. */
 void ring_free(struct ring *r);
