@@ -17,6 +17,7 @@
 
 #include "format.h"
 #include "netlink_rx.h"
+#include "record.h"
 #include "ring.h"
 #include "seqgap.h"
 
@@ -46,7 +47,7 @@ struct netlink_rx {
 	struct iovec	 iov[RX_BATCH];
 	struct sockaddr_nl addrs[RX_BATCH];
 
-	struct rx_loss	 loss[DROP_NREASONS];	/* not yet in the ring */
+	struct record_loss	 loss[DROP_NREASONS];	/* not yet in the ring */
 
 	uint32_t	 ack_seq;		/* last NLMSG_ERROR seen */
 	int		 ack_err;
@@ -60,6 +61,28 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void note_loss(struct netlink_rx *rx, enum drop_reason why,
+    uint64_t n, bool has_serial, uint64_t serial);
+
+/*
+ * A ring adopted from an earlier instance may hold that instance's loss
+ * markers: count them as put there by this producer, so that the ring's
+ * records_in minus our loss_markers stays the kernel records that entered
+ * the ring (report_in_ring), and a marker the writer takes out later does not
+ * leave a phantom record behind. Records the adopted ring claimed but that
+ * did not validate are lost here: counted, and recorded in the spool by a
+ * marker of their own.
+ */
+static void
+adopt_ring(struct netlink_rx *rx)
+{
+	uint64_t lost = ring_adopt_lost(rx->ring);
+
+	stat_add(&rx->st->loss_markers, ring_count_tags(rx->ring, RECORD_TAG_DAEMON));
+	if (lost > 0)
+		note_loss(rx, DROP_RING_CORRUPT, lost, false, 0);
 }
 
 struct netlink_rx *
@@ -88,6 +111,7 @@ netlink_rx_new(struct ring *ring, struct rx_stats *st, struct seqgap *gaps,
 		rx->iov[i].iov_base = rx->bufs + (size_t)i * RX_BUFSZ;
 		rx->iov[i].iov_len = RX_BUFSZ;
 	}
+	adopt_ring(rx);
 	return rx;
 }
 
@@ -176,12 +200,12 @@ netlink_rx_close(struct netlink_rx *rx)
 }
 
 static void
-note_loss(struct netlink_rx *rx, enum drop_reason why, bool has_serial,
-    uint64_t serial)
+note_loss(struct netlink_rx *rx, enum drop_reason why, uint64_t n,
+    bool has_serial, uint64_t serial)
 {
-	struct rx_loss *l = &rx->loss[why];
+	struct record_loss *l = &rx->loss[why];
 
-	stat_add(&rx->st->dropped[why], 1);
+	stat_add(&rx->st->dropped[why], n);
 	if (l->count == 0) {
 		l->reason = why;
 		l->has_serials = has_serial;
@@ -193,7 +217,7 @@ note_loss(struct netlink_rx *rx, enum drop_reason why, bool has_serial,
 		}
 		l->last_serial = serial;
 	}
-	l->count++;
+	l->count += n;
 }
 
 /* Commit what markers fit; the caller wakes the writer once per batch. */
@@ -205,11 +229,11 @@ flush_loss(struct netlink_rx *rx)
 
 		if (rx->loss[i].count == 0)
 			continue;
-		p = ring_reserve(rx->ring, sizeof(struct rx_loss));
+		p = ring_reserve(rx->ring, sizeof(struct record_loss));
 		if (p == NULL)
 			return;
-		memcpy(p, &rx->loss[i], sizeof(struct rx_loss));
-		ring_commit(rx->ring, sizeof(struct rx_loss), RX_TAG_LOSS);
+		memcpy(p, &rx->loss[i], sizeof(struct record_loss));
+		ring_commit(rx->ring, sizeof(struct record_loss), RECORD_TAG_LOSS);
 		stat_add(&rx->st->loss_markers, 1);
 		memset(&rx->loss[i], 0, sizeof(rx->loss[i]));
 	}
@@ -275,7 +299,7 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 		stat_set(&rx->st->last_serial, serial);
 	}
 	if (truncated || len > ring_max_payload(rx->ring)) {
-		note_loss(rx, DROP_OVERSIZE, has_serial, serial);
+		note_loss(rx, DROP_OVERSIZE, 1, has_serial, serial);
 		return;
 	}
 	/*
@@ -287,18 +311,18 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 	 */
 	if (loss_pending(rx)) {
 		if (ring_reserve(rx->ring, len) == NULL) {
-			note_loss(rx, DROP_RING_FULL, has_serial, serial);
+			note_loss(rx, DROP_RING_FULL, 1, has_serial, serial);
 			return;
 		}
 		flush_loss(rx);
 		if (loss_pending(rx)) {
-			note_loss(rx, DROP_RING_FULL, has_serial, serial);
+			note_loss(rx, DROP_RING_FULL, 1, has_serial, serial);
 			return;
 		}
 	}
 	p = ring_reserve(rx->ring, len);
 	if (p == NULL) {
-		note_loss(rx, DROP_RING_FULL, has_serial, serial);
+		note_loss(rx, DROP_RING_FULL, 1, has_serial, serial);
 		return;
 	}
 	memcpy(p, body, len);

@@ -17,23 +17,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "record.h"
 #include "stats.h"
 
 struct ring;
 struct seqgap;
 struct netlink_rx;
-
-/* Ring tags at or above this carry daemon-internal records, not kernel ones. */
-#define RX_TAG_LOSS	0xffff0000u
-
-/* Payload of a loss marker in the ring (tag RX_TAG_LOSS). */
-struct rx_loss {
-	uint32_t	reason;		/* enum drop_reason */
-	uint32_t	has_serials;	/* first/last are known */
-	uint64_t	count;
-	uint64_t	first_serial;
-	uint64_t	last_serial;
-};
 
 enum netlink_rx_input {
 	NETLINK_RX_KERNEL,	/* a NETLINK_AUDIT socket */

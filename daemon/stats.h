@@ -47,6 +47,7 @@ enum drop_reason {
 	DROP_RING_FULL,		/* the ring had no room */
 	DROP_OVERSIZE,		/* larger than the receive buffer or the ring allows */
 	DROP_SHUTDOWN,		/* still in the ring when the drain timeout expired */
+	DROP_RING_CORRUPT,	/* in an adopted ring past its first inconsistency */
 	DROP_NREASONS
 };
 

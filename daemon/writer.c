@@ -24,7 +24,7 @@
 
 #include "format.h"
 #include "log.h"
-#include "netlink_rx.h"
+#include "record.h"
 #include "ring.h"
 #include "spool.h"
 #include "thread.h"
