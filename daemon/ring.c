@@ -79,6 +79,15 @@ struct ring {
 
 	/* Shared flag, its own line: 1 while the consumer is going to sleep. */
 	alignas(RING_CACHELINE) _Atomic int waiting;
+
+	/*
+	 * Shared, its own line: the free bytes the producer waits for (0 = it
+	 * does not wait), set by the producer, cleared by either side (see
+	 * ring_wait_room). room_fn and room_arg are set before threads start.
+	 */
+	alignas(RING_CACHELINE) _Atomic uint64_t room_wait;
+	void		(*room_fn)(void *);
+	void		*room_arg;
 };
 
 _Static_assert(sizeof(struct ring_shared) <= RING_HDR_SIZE, "ring header exceeds its page");
@@ -103,6 +112,7 @@ ring_alloc(void)
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	atomic_init(&r->waiting, 0);
+	atomic_init(&r->room_wait, 0);
 	return r;
 }
 
@@ -494,10 +504,57 @@ ring_next(struct ring *r, struct ring_iter *it, struct ring_rec *out)
 void
 ring_release(struct ring *r, const struct ring_iter *it)
 {
+	uint64_t want;
+
 	atomic_fetch_add_explicit(&r->sh->records_out, it->count, memory_order_relaxed);
 	/* release: we are done with the bytes; pairs with the acquire in
 	 * ring_reserve(). */
 	atomic_store_explicit(&r->sh->tail, it->pos, memory_order_release);
+	/*
+	 * seq_cst fence: orders the tail store before the load of room_wait.
+	 * Pairs with the fence in ring_wait_room(): either the producer sees
+	 * the new tail and does not wait, or we see what it waits for.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	want = atomic_load_explicit(&r->room_wait, memory_order_relaxed);
+	if (want == 0 || r->cap - ring_used(r) < want)
+		return;
+	/* acquire: pairs with the release in ring_wait_room(), so room_fn,
+	 * set before the first wait, is seen. */
+	if (atomic_exchange_explicit(&r->room_wait, 0, memory_order_acquire) != 0 &&
+	    r->room_fn != NULL)
+		r->room_fn(r->room_arg);
+}
+
+void
+ring_set_room_cb(struct ring *r, void (*fn)(void *), void *arg)
+{
+	r->room_fn = fn;
+	r->room_arg = arg;
+}
+
+bool
+ring_wait_room(struct ring *r, size_t bytes)
+{
+	if (bytes > r->cap)
+		bytes = r->cap;
+	/* release: publishes room_fn; pairs with the acquire in ring_release(). */
+	atomic_store_explicit(&r->room_wait, bytes, memory_order_release);
+	/* seq_cst fence: pairs with the one in ring_release(). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (r->cap - ring_used(r) < bytes)
+		return true;
+	/* The room is there already. Whoever clears the flag first owns the
+	 * wake-up; a consumer that beat us to it has called room_fn once
+	 * more than needed, which is harmless. */
+	atomic_store_explicit(&r->room_wait, 0, memory_order_relaxed);
+	return false;
+}
+
+void
+ring_cancel_room(struct ring *r)
+{
+	atomic_store_explicit(&r->room_wait, 0, memory_order_relaxed);
 }
 
 bool

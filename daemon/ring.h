@@ -12,6 +12,8 @@
  *   tail, records_out                          written by the consumer only
  *   waiting                                    set by the consumer, cleared
  *                                              by either (see ring_wake_needed)
+ *   room_wait                                  set by the producer, cleared
+ *                                              by either (see ring_wait_room)
  * Every other thread may read the counters through the ring_*_count() and
  * ring_used() snapshots.
  *
@@ -22,7 +24,9 @@
  *
  * Neither side blocks, allocates or makes a system call in this module. The
  * consumer may sleep on an eventfd of its own, and uses ring_prepare_wait()
- * and ring_wake_needed() to make sure a wake-up is never lost.
+ * and ring_wake_needed() to make sure a wake-up is never lost; a producer
+ * that waits for room uses ring_wait_room() and the room callback the same
+ * way in the other direction.
  */
 #ifndef RAUDITD_RING_H
 #define RAUDITD_RING_H
@@ -164,6 +168,20 @@ void ring_release(struct ring *r, const struct ring_iter *it);
  */
 bool ring_prepare_wait(struct ring *r);
 void ring_cancel_wait(struct ring *r);
+
+/*
+ * The producer's side of the same protocol, for a producer that stops
+ * rather than drops when the ring is full: ring_wait_room(r, bytes)
+ * announces that it waits for at least bytes free (capped at the capacity)
+ * and returns true, or returns false when they are free already (do not
+ * wait). The consumer's ring_release() that frees enough then calls
+ * fn(arg) once, on the consumer's thread; fn must be safe to call from
+ * there (rauditd: ev_async_send). ring_cancel_room() withdraws the wait.
+ * Set the callback before either thread uses the ring.
+ */
+void ring_set_room_cb(struct ring *r, void (*fn)(void *), void *arg);
+bool ring_wait_room(struct ring *r, size_t bytes);
+void ring_cancel_room(struct ring *r);
 
 /* Snapshots, any thread. */
 size_t ring_used(const struct ring *r);

@@ -71,6 +71,12 @@ struct rx_stats {
 	stat_t	last_serial;
 	stat_t	last_rx_ns;		/* CLOCK_MONOTONIC of the last record */
 	stat_t	socket_empty_ns;	/* CLOCK_MONOTONIC when recv last hit EAGAIN */
+	stat_t	ring_full_since_ns;	/* CLOCK_MONOTONIC since the receiver stopped
+					 * reading for ring room; 0 = reading */
+	stat_t	ring_full_waits;	/* times it stopped reading for ring room */
+	stat_t	ring_full_wait_ns;	/* total time of the waits that ended */
+	stat_t	socket_fd;		/* the receive socket + 1 (0 = none), for the
+					 * monitor's SO_MEMINFO; not a counter */
 };
 
 enum writer_state {
