@@ -525,7 +525,7 @@ netlink_rx_resume(struct netlink_rx *rx)
 
 	if (!rx->waiting)
 		return true;
-	if (room_for(rx) == 0)
+	if (ring_capacity(rx->ring) - ring_used(rx->ring) < resume_bytes(rx))
 		return false;
 	ring_cancel_room(rx->ring);
 	rx->waiting = false;

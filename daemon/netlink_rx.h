@@ -102,8 +102,9 @@ void netlink_rx_set_room_cb(struct netlink_rx *rx, void (*fn)(void *), void *arg
 bool netlink_rx_waiting(const struct netlink_rx *rx);
 
 /*
- * Stop waiting if the ring has room for a datagram again: returns true when
- * reading may go on (also when it was not waiting). The drain does the same
+ * Stop waiting if the writer has freed the room waited for (an eighth of
+ * the ring, at least room for a datagram): returns true when reading may go
+ * on (also when it was not waiting). The drain does the same
  * check itself, so a caller that missed a wake-up loses nothing.
  */
 bool netlink_rx_resume(struct netlink_rx *rx);

@@ -994,6 +994,119 @@ test_adopted_corrupt_ring_is_counted(void **state)
 	free(g);
 }
 
+/* ---- a full ring stops the reading (ring_full_action = wait) ---------- */
+
+static void
+on_room(void *arg)
+{
+	unsigned *rooms = arg;
+
+	(*rooms)++;
+}
+
+/* Take one record, checking it is serial's. */
+static void
+expect_serial(struct fx *f, struct got *g, uint32_t serial, size_t len)
+{
+	char b[2048];
+	size_t n = body(b, sizeof(b), serial, len);
+
+	expect_rec(f, g, AUDIT_SYSCALL, b, n);
+}
+
+static void
+test_wait_full_leaves_records_in_socket(void **state)
+{
+	/* 1 MiB: the receiver stops with less than two largest datagrams
+	 * free and resumes with an eighth of the ring free, well apart. */
+	struct fx *f = fx_new(RING_BIG);
+	struct got *g = malloc(sizeof(*g));
+	const size_t len = 200;
+	const uint32_t first = 5000, total = 12000;
+	uint32_t sent = 0, next = first;
+	unsigned rooms = 0, waits = 0;
+	bool empty;
+
+	(void)state;
+	assert_non_null(g);
+	netlink_rx_set_wait_full(f->rx, true);
+	netlink_rx_set_room_cb(f->rx, on_room, &rooms);
+	while (sent < total) {
+		/* A chunk the socket's queue surely holds. */
+		for (int i = 0; i < CHUNK && sent < total; i++, sent++)
+			send_serial(f, first + sent, len);
+		for (;;) {
+			uint64_t in;
+
+			netlink_rx_drain(f->rx, SIZE_MAX, &empty);
+			if (empty)
+				break;
+			in = ring_records_in(f->ring);
+			assert_true(netlink_rx_waiting(f->rx));
+			assert_true(stat_get(&f->st.ring_full_since_ns) != 0);
+			waits++;
+			/* Waiting: nothing more is read, nothing is dropped. */
+			assert_int_equal(netlink_rx_drain(f->rx, SIZE_MAX, &empty), 0);
+			assert_false(empty);
+			assert_int_equal(ring_records_in(f->ring), in);
+			assert_int_equal(stat_get(&f->st.dropped[DROP_RING_FULL]), 0);
+			/* One record freed is not room enough to wake anyone. */
+			expect_serial(f, g, next++, len);
+			assert_int_equal(rooms, waits - 1);
+			assert_false(netlink_rx_resume(f->rx));
+			/* The writer catches up: the receiver is woken once. */
+			while (next < first + stat_get(&f->st.received))
+				expect_serial(f, g, next++, len);
+			expect_empty_ring(f);
+			assert_int_equal(rooms, waits);
+			assert_true(netlink_rx_resume(f->rx));
+			assert_false(netlink_rx_waiting(f->rx));
+			assert_int_equal(stat_get(&f->st.ring_full_since_ns), 0);
+		}
+	}
+	while (next < first + total)
+		expect_serial(f, g, next++, len);
+	expect_empty_ring(f);
+	assert_true(waits > 0);
+	assert_int_equal(stat_get(&f->st.ring_full_waits), waits);
+	assert_int_equal(stat_get(&f->st.received), total);
+	assert_int_equal(stat_get(&f->st.dropped[DROP_RING_FULL]), 0);
+	assert_int_equal(stat_get(&f->st.loss_markers), 0);
+	assert_int_equal(f->gaps.gaps, 0);
+	free(g);
+	fx_free(f);
+}
+
+/* Switching to drop while waiting reads on and counts what does not fit. */
+static void
+test_wait_full_then_drop(void **state)
+{
+	struct fx *f = fx_new(RING_SMALL);
+	const size_t len = 1000;
+	uint64_t in;
+	bool empty;
+
+	(void)state;
+	netlink_rx_set_wait_full(f->rx, true);
+	for (uint32_t i = 0; i < 100; i++)
+		send_serial(f, 100 + i, len);
+	netlink_rx_drain(f->rx, SIZE_MAX, &empty);
+	assert_false(empty);
+	assert_true(netlink_rx_waiting(f->rx));
+	in = ring_records_in(f->ring);
+	assert_true(in < 100);
+	assert_int_equal(stat_get(&f->st.received), in);
+	netlink_rx_set_wait_full(f->rx, false);
+	assert_false(netlink_rx_waiting(f->rx));
+	assert_int_equal(stat_get(&f->st.ring_full_since_ns), 0);
+	drain_all(f);
+	assert_int_equal(stat_get(&f->st.received), 100);
+	assert_int_equal(ring_records_in(f->ring) +
+	    stat_get(&f->st.dropped[DROP_RING_FULL]), 100);
+	assert_true(stat_get(&f->st.dropped[DROP_RING_FULL]) > 0);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -1013,6 +1126,8 @@ main(void)
 		cmocka_unit_test(test_drain_bounds),
 		cmocka_unit_test(test_adopted_markers_leave_no_phantom),
 		cmocka_unit_test(test_adopted_corrupt_ring_is_counted),
+		cmocka_unit_test(test_wait_full_leaves_records_in_socket),
+		cmocka_unit_test(test_wait_full_then_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

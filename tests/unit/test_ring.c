@@ -1376,6 +1376,152 @@ test_count_tags(void **state)
 	ring_free(a);
 }
 
+static void
+count_room(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+/* The producer's wait for room: the callback fires once, on the edge. */
+static void
+test_wait_room(void **state)
+{
+	struct ring *r = ring_new(64 * 1024, false);
+	unsigned rooms = 0;
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t n = 0;
+	void *p;
+
+	(void)state;
+	assert_non_null(r);
+	ring_set_room_cb(r, count_room, &rooms);
+	/* Room there already: do not wait, no callback. */
+	assert_false(ring_wait_room(r, 8 * 1024));
+	assert_int_equal(rooms, 0);
+	while ((p = ring_reserve(r, 1000)) != NULL) {
+		ring_commit(r, 1000, 1);
+		n++;
+	}
+	assert_true(ring_wait_room(r, 8 * 1024));
+	/* A release that frees too little does not call back... */
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	ring_release(r, &it);
+	assert_int_equal(rooms, 0);
+	/* ...one that frees enough does, once. */
+	for (int i = 0; i < 8; i++) {
+		ring_iter_begin(r, &it);
+		assert_true(ring_next(r, &it, &rec));
+		ring_release(r, &it);
+	}
+	assert_int_equal(rooms, 1);
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	ring_release(r, &it);
+	assert_int_equal(rooms, 1);
+	/* Withdrawn: no callback. */
+	while ((p = ring_reserve(r, 1000)) != NULL)
+		ring_commit(r, 1000, 1);
+	assert_true(ring_wait_room(r, 8 * 1024));
+	ring_cancel_room(r);
+	ring_iter_begin(r, &it);
+	while (ring_next(r, &it, &rec))
+		;
+	ring_release(r, &it);
+	assert_int_equal(rooms, 1);
+	/* More than the capacity is capped: an empty ring is room enough. */
+	assert_false(ring_wait_room(r, 1 << 30));
+	assert_true(n > 0);
+	ring_free(r);
+}
+
+/*
+ * Two threads: a producer that stops when the ring is full and sleeps on
+ * an eventfd until the room callback writes it, a consumer that releases
+ * records one at a time. A lost wake-up fails the poll timeout instead of
+ * hanging; every record arrives in order.
+ */
+struct room_stress {
+	struct ring	*r;
+	int		 efd;
+	uint64_t	 total;
+	_Atomic bool	 failed;
+};
+
+static void
+room_wake(void *arg)
+{
+	struct room_stress *rs = arg;
+	uint64_t one = 1;
+
+	if (write(rs->efd, &one, sizeof(one)) != sizeof(one))
+		atomic_store(&rs->failed, true);
+}
+
+static void *
+room_producer(void *arg)
+{
+	struct room_stress *rs = arg;
+
+	for (uint64_t seq = 0; seq < rs->total && !atomic_load(&rs->failed); ) {
+		uint64_t *p = ring_reserve(rs->r, 200);
+
+		if (p != NULL) {
+			*p = seq++;
+			ring_commit(rs->r, 200, 1);
+			continue;
+		}
+		if (ring_wait_room(rs->r, 4096)) {
+			struct pollfd pfd = { .fd = rs->efd, .events = POLLIN };
+			uint64_t v;
+
+			if (poll(&pfd, 1, 5000) != 1) {
+				atomic_store(&rs->failed, true);
+				break;
+			}
+			if (read(rs->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				atomic_store(&rs->failed, true);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_wait_room_two_threads(void **state)
+{
+	struct room_stress rs = { .total = 200000 };
+	struct ring_iter it;
+	struct ring_rec rec;
+	pthread_t t;
+	uint64_t want = 0;
+	time_t give_up = time(NULL) + 60;
+
+	(void)state;
+	rs.r = ring_new(16 * 1024, false);
+	assert_non_null(rs.r);
+	rs.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(rs.efd >= 0);
+	ring_set_room_cb(rs.r, room_wake, &rs);
+	assert_int_equal(pthread_create(&t, NULL, room_producer, &rs), 0);
+	while (want < rs.total && !atomic_load(&rs.failed) && time(NULL) < give_up) {
+		ring_iter_begin(rs.r, &it);
+		if (!ring_next(rs.r, &it, &rec)) {
+			sched_yield();
+			continue;
+		}
+		assert_int_equal(*(const uint64_t *)rec.data, want);
+		want++;
+		ring_release(rs.r, &it);
+	}
+	atomic_store(&rs.failed, atomic_load(&rs.failed) || want < rs.total);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_false(atomic_load(&rs.failed));
+	assert_int_equal(want, rs.total);
+	close(rs.efd);
+	ring_free(rs.r);
+}
+
 int
 main(void)
 {
@@ -1403,6 +1549,8 @@ main(void)
 		cmocka_unit_test(test_adopt_misaligned),
 		cmocka_unit_test(test_adopt_bad_indices_and_counts),
 		cmocka_unit_test(test_count_tags),
+		cmocka_unit_test(test_wait_room),
+		cmocka_unit_test(test_wait_room_two_threads),
 	};
 
 	pool_init();
