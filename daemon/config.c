@@ -55,6 +55,7 @@ struct key {
 static const char *const flush_names[] = { "none", "incremental", "data", "sync", NULL };
 static const char *const enable_names[] = { "keep", "yes", NULL };
 static const char *const format_names[] = { "raw", "enriched", NULL };
+static const char *const ring_full_names[] = { "wait", "drop", NULL };
 
 #define OFF(f)	offsetof(struct config, f)
 #define KiB	(1024LL)
@@ -69,6 +70,7 @@ static const struct key keys[] = {
 	{ "max_spool_size",	KT_SIZE,   OFF(max_spool_size),	0, 1024 * GiB, NULL, true, false },
 	{ "ring_size",		KT_SIZE,   OFF(ring_size),	64 * KiB, 16 * GiB, NULL, false, true },
 	{ "rcvbuf",		KT_SIZE,   OFF(rcvbuf),		64 * KiB, 2 * GiB - 1, NULL, false, false },
+	{ "ring_full_action",	KT_ENUM,   OFF(ring_full_action), 0, 0, ring_full_names, false, false },
 	{ "flush",		KT_ENUM,   OFF(flush),		0, 0, flush_names, true, false },
 	{ "freq",		KT_UINT,   OFF(freq),		1, 1000000, NULL, true, false },
 	{ "batch_size",		KT_SIZE,   OFF(batch_size),	16 * KiB, 64 * MiB, NULL, false, false },
@@ -121,10 +123,13 @@ config_defaults(struct config *c)
 	c->ring_size = 64 * MiB;
 	/*
 	 * The socket buffer is a limit, not an allocation; it is the only
-	 * buffer that still works while rauditd itself is stopped. 1 GiB rode
-	 * out a 5 s SIGSTOP at 10k events/s with nothing lost.
+	 * buffer that still works while rauditd itself is stopped, and the
+	 * second one behind a full ring. 0 sizes it from the host's RAM
+	 * (netlink_rx_default_rcvbuf): 1 GiB, which rode out a 5 s SIGSTOP at
+	 * 10k events/s, where that is safe.
 	 */
-	c->rcvbuf = 1 * GiB;
+	c->rcvbuf = 0;
+	c->ring_full_action = CONFIG_RING_FULL_WAIT;
 	c->flush = CONFIG_FLUSH_INCREMENTAL;
 	c->freq = 1000;
 	c->batch_size = 256 * KiB;
@@ -448,7 +453,8 @@ parse_value(const struct key *k, struct config *c, const char *v,
 			    k->name, v, (long long)k->min, (long long)k->max);
 			return -ERANGE;
 		}
-		if (u == 0 && k->min > 0) {
+		/* rcvbuf = 0: sized from the host's RAM (netlink_rx). */
+		if (u == 0 && k->min > 0 && k->offset != OFF(rcvbuf)) {
 			snprintf(msg, msglen, "%s: must not be 0", k->name);
 			return -ERANGE;
 		}

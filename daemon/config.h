@@ -32,6 +32,11 @@ enum config_format {
 	CONFIG_FORMAT_ENRICHED,
 };
 
+enum config_ring_full {
+	CONFIG_RING_FULL_WAIT,		/* stop reading; records wait in the socket */
+	CONFIG_RING_FULL_DROP,		/* read on; drop what the ring cannot take, count it */
+};
+
 enum config_overflow {
 	CONFIG_OVERFLOW_DROP,		/* drop the newest record, count it */
 };
@@ -53,7 +58,8 @@ struct config {
 	uint32_t	num_segments;		/* keep at most this many, 0 = no limit */
 	uint64_t	max_spool_size;		/* bytes, 0 = no limit */
 	uint64_t	ring_size;		/* bytes, power of two */
-	uint64_t	rcvbuf;			/* bytes, netlink receive buffer */
+	uint64_t	rcvbuf;			/* bytes, netlink receive buffer; 0 = from RAM */
+	enum config_ring_full ring_full_action;
 	enum config_flush flush;
 	uint32_t	freq;			/* records between syncs (incremental) */
 	uint32_t	flush_interval_ms;	/* max age of an unsynced record (incremental) */

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <time.h>
+#include <linux/sock_diag.h>
 
 #include "kaudit.h"
 #include "monitor.h"
@@ -27,6 +29,12 @@
  * one-second intervals is rare enough that a parked poll stays an exception.
  */
 #define MONITOR_MAX_SKIPS	10
+/*
+ * The receive socket counts as full when less than this is left of its
+ * buffer (bytes): more than the truesize of any one audit record, so the
+ * kernel could not add another.
+ */
+#define MONITOR_SOCKET_SLACK	(64 * 1024)
 
 struct monitor {
 	const struct rx_stats	*rx;
@@ -58,11 +66,23 @@ mono_ns(void)
 }
 
 bool
-monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns,
+monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns, bool rx_waiting,
     const struct monitor_status *last, uint64_t skipped_in_row)
 {
+	/*
+	 * The receiver has stopped reading for ring room and its socket is
+	 * past half full (or cannot be read): kauditd may be about to block on
+	 * it, with the backlog and the audited processes waiting behind it. A
+	 * request now could park, so not even the forced poll is sent.
+	 */
+	if (rx_waiting && (!last->socket_valid ||
+	    last->socket_queued_bytes >= last->socket_rcvbuf_bytes / 2))
+		return false;
 	if (skipped_in_row >= MONITOR_MAX_SKIPS)
 		return true;
+	/* Not reading is not running dry: records wait in the socket. */
+	if (rx_waiting)
+		return false;
 	/* The receive path's last drain did not end on an empty socket: the
 	 * kernel is pushing records at us right now. */
 	if (rx_empty_ns < rx_last_ns)
@@ -187,6 +207,34 @@ poll_once(struct monitor *m, int fd, struct monitor_status *st)
 	(void)m;
 }
 
+/*
+ * How much the receive socket holds (SO_MEMINFO: the kernel's accounting,
+ * skb overhead included, as rcvbuf limits it). Here, not on the receive
+ * path, which makes no system call but recv.
+ */
+static void
+sample_socket(const struct monitor *m, struct monitor_status *st, uint64_t now)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+	uint64_t fd1 = stat_get(&m->rx->socket_fd);
+
+	if (fd1 == 0 || getsockopt((int)(fd1 - 1), SOL_SOCKET, SO_MEMINFO, mi, &len) < 0 ||
+	    len < (socklen_t)(sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))) {
+		st->socket_valid = false;
+		st->socket_full_since_ns = 0;
+		return;
+	}
+	st->socket_valid = true;
+	st->socket_queued_bytes = mi[SK_MEMINFO_RMEM_ALLOC];
+	st->socket_rcvbuf_bytes = mi[SK_MEMINFO_RCVBUF];
+	st->socket_drops = mi[SK_MEMINFO_DROPS];
+	if (st->socket_queued_bytes + MONITOR_SOCKET_SLACK < st->socket_rcvbuf_bytes)
+		st->socket_full_since_ns = 0;
+	else if (st->socket_full_since_ns == 0)
+		st->socket_full_since_ns = now;
+}
+
 static void *
 monitor_main(void *arg)
 {
@@ -213,9 +261,15 @@ monitor_main(void *arg)
 				st.last_error = fd;
 			}
 		}
+		if (!kicked) {
+			sample_socket(m, &st, mono_ns());
+			if (fd < 0)
+				publish(m, &st);
+		}
 		if (fd >= 0 && !kicked) {
 			if (monitor_may_poll(stat_get(&m->rx->socket_empty_ns),
-			    stat_get(&m->rx->last_rx_ns), &st, skipped_in_row)) {
+			    stat_get(&m->rx->last_rx_ns),
+			    stat_get(&m->rx->ring_full_since_ns) != 0, &st, skipped_in_row)) {
 				poll_once(m, fd, &st);
 				skipped_in_row = 0;
 				if (st.last_error == -ETIMEDOUT) {

@@ -11,7 +11,10 @@
  * backlog_wait_time. So the monitor polls only when the receive socket has
  * just run dry (the main thread's last drain ended on EAGAIN, so kauditd has
  * nothing queued in front of us) and the last backlog it saw was well below
- * the limit; otherwise it skips the poll and counts the skip. Every poll is
+ * the limit; otherwise it skips the poll and counts the skip. A receiver
+ * that stopped reading because the ring is full is not dry, and while its
+ * socket is past half full no poll is sent at all. The monitor also samples
+ * how much that socket holds (SO_MEMINFO) for the status. Every poll is
  * timed; one that took longer than MONITOR_PARKED_NS is counted as parked.
  *
  * Owner of struct monitor_status: the monitor thread. Readers (main thread:
@@ -48,11 +51,19 @@ struct monitor_status {
 	uint64_t		last_poll_ns;	/* duration of the last poll */
 	uint64_t		max_poll_ns;
 	uint64_t		updated_ns;	/* CLOCK_MONOTONIC of the last answer */
+
+	/* The receive socket, sampled every interval (also without polls). */
+	bool			socket_valid;
+	uint64_t		socket_queued_bytes;	/* SO_MEMINFO rmem_alloc */
+	uint64_t		socket_rcvbuf_bytes;	/* its limit */
+	uint64_t		socket_drops;		/* the socket's drop counter */
+	uint64_t		socket_full_since_ns;	/* CLOCK_MONOTONIC since it was
+							 * seen full, 0 = not full */
 };
 
 /*
  * Create a monitor that reads the receive path's timestamps from rx (only
- * socket_empty_ns and last_rx_ns) and polls every interval_ms (without
+ * socket_empty_ns, last_rx_ns, ring_full_since_ns and socket_fd) and polls every interval_ms (without
  * poll_kernel it only runs the tick). NULL with errno set. Main thread.
  */
 struct monitor *monitor_new(const struct rx_stats *rx, unsigned interval_ms,
@@ -89,9 +100,11 @@ void monitor_read(const struct monitor *m, struct monitor_status *out);
 
 /*
  * The policy, exposed for tests: may a poll be sent now? rx_empty_ns and
- * rx_last_ns are the receive path's timestamps, last the previous status.
+ * rx_last_ns are the receive path's timestamps, rx_waiting whether it has
+ * stopped reading for ring room (which is not running dry), last the
+ * previous status with the receive socket's fill.
  */
-bool monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns,
+bool monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns, bool rx_waiting,
     const struct monitor_status *last, uint64_t skipped_in_row);
 
 #endif

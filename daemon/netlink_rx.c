@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/audit.h>
@@ -17,6 +18,7 @@
 
 #include "format.h"
 #include "netlink_rx.h"
+#include "record.h"
 #include "ring.h"
 #include "seqgap.h"
 
@@ -28,6 +30,16 @@
  * for a framed test sender's address, and anything larger is MSG_TRUNC.
  */
 #define RX_BUFSZ	(16 * 1024)
+/*
+ * Default receive buffer (rcvbuf = 0): a sixteenth of the host's RAM,
+ * between 16 MiB and 1 GiB. Records a full ring leaves in the socket are
+ * unswappable kernel memory for as long as the disk is gone; a sixteenth
+ * keeps a 1 GiB VM safe (64 MiB) and gives a 16 GiB host the 1 GiB that
+ * rode out a 5 s SIGSTOP at 10k events/s.
+ */
+#define RX_RCVBUF_RAM_DIV	16
+#define RX_RCVBUF_MIN		(16 * 1024 * 1024ULL)
+#define RX_RCVBUF_MAX		(1024 * 1024 * 1024ULL)
 /* First record type; lower types are control requests and replies, but
  * for the two the kernel also logs as records (see is_record). */
 #define RX_FIRST_RECORD	AUDIT_FIRST_USER_MSG
@@ -46,7 +58,12 @@ struct netlink_rx {
 	struct iovec	 iov[RX_BATCH];
 	struct sockaddr_nl addrs[RX_BATCH];
 
-	struct rx_loss	 loss[DROP_NREASONS];	/* not yet in the ring */
+	struct record_loss	 loss[DROP_NREASONS];	/* not yet in the ring */
+
+	bool		 wait_full;		/* ring full: stop reading, not drop */
+	bool		 waiting;		/* stopped, waiting for ring room */
+	size_t		 rec_max;		/* most ring bytes one record takes */
+	size_t		 room_margin;		/* ring bytes kept for loss markers */
 
 	uint32_t	 ack_seq;		/* last NLMSG_ERROR seen */
 	int		 ack_err;
@@ -61,6 +78,30 @@ now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+static void note_loss(struct netlink_rx *rx, enum drop_reason why,
+    uint64_t n, bool has_serial, uint64_t serial);
+
+/*
+ * A ring adopted from an earlier instance may hold that instance's loss
+ * markers: count them as put there by this producer, so that the ring's
+ * records_in minus our loss_markers stays the kernel records that entered
+ * the ring (report_in_ring), and a marker the writer takes out later does not
+ * leave a phantom record behind. Records the adopted ring claimed but that
+ * did not validate are lost here: counted, and recorded in the spool by a
+ * marker of their own.
+ */
+static void
+adopt_ring(struct netlink_rx *rx)
+{
+	uint64_t lost = ring_adopt_lost(rx->ring);
+
+	stat_add(&rx->st->loss_markers, ring_count_tags(rx->ring, RECORD_TAG_DAEMON));
+	if (lost > 0)
+		note_loss(rx, DROP_RING_CORRUPT, lost, false, 0);
+}
+
+static int register_once(struct netlink_rx *rx, unsigned timeout_ms);
 
 struct netlink_rx *
 netlink_rx_new(struct ring *ring, struct rx_stats *st, struct seqgap *gaps,
@@ -88,6 +129,16 @@ netlink_rx_new(struct ring *ring, struct rx_stats *st, struct seqgap *gaps,
 		rx->iov[i].iov_base = rx->bufs + (size_t)i * RX_BUFSZ;
 		rx->iov[i].iov_len = RX_BUFSZ;
 	}
+	/*
+	 * What one received datagram can take of the ring: a record's text is
+	 * shorter than the receive buffer, and one larger than the ring takes
+	 * is dropped as oversize without using any. Loss markers need room of
+	 * their own, one per reason at most.
+	 */
+	rx->rec_max = RING_RECORD_OVERHEAD + (RX_BUFSZ < ring_max_payload(ring) ?
+	    RX_BUFSZ : ring_max_payload(ring));
+	rx->room_margin = DROP_NREASONS * (RING_RECORD_OVERHEAD + sizeof(struct record_loss));
+	adopt_ring(rx);
 	return rx;
 }
 
@@ -99,6 +150,23 @@ netlink_rx_free(struct netlink_rx *rx)
 	netlink_rx_close(rx);
 	free(rx->bufs);
 	free(rx);
+}
+
+size_t
+netlink_rx_default_rcvbuf(void)
+{
+	struct sysinfo si;
+	uint64_t ram, b;
+
+	if (sysinfo(&si) < 0)
+		return RX_RCVBUF_MIN;
+	ram = (uint64_t)si.totalram * (si.mem_unit ? si.mem_unit : 1);
+	b = ram / RX_RCVBUF_RAM_DIV;
+	if (b < RX_RCVBUF_MIN)
+		b = RX_RCVBUF_MIN;
+	if (b > RX_RCVBUF_MAX)
+		b = RX_RCVBUF_MAX;
+	return (size_t)b;
 }
 
 int
@@ -125,6 +193,8 @@ netlink_rx_open(struct netlink_rx *rx, size_t rcvbuf, size_t *got,
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
 		goto fail;
 	*what = "receive buffer";
+	if (rcvbuf == 0)
+		rcvbuf = netlink_rx_default_rcvbuf();
 	sz = rcvbuf > (size_t)(INT32_MAX / 2) ? INT32_MAX / 2 : (int)rcvbuf;
 	*want = (size_t)sz;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0 &&
@@ -134,6 +204,7 @@ netlink_rx_open(struct netlink_rx *rx, size_t rcvbuf, size_t *got,
 		*got = (size_t)sz / 2;	/* the kernel reports twice what counts */
 	rx->fd = fd;
 	rx->input = NETLINK_RX_KERNEL;
+	stat_set(&rx->st->socket_fd, (uint64_t)fd + 1);
 	return 0;
 fail:
 	{
@@ -149,6 +220,7 @@ netlink_rx_attach(struct netlink_rx *rx, int fd, enum netlink_rx_input input)
 	netlink_rx_close(rx);
 	rx->fd = fd;
 	rx->input = input;
+	stat_set(&rx->st->socket_fd, fd >= 0 ? (uint64_t)fd + 1 : 0);
 	return 0;
 }
 
@@ -164,24 +236,26 @@ netlink_rx_detach(struct netlink_rx *rx)
 	int fd = rx->fd;
 
 	rx->fd = -1;
+	stat_set(&rx->st->socket_fd, 0);
 	return fd;
 }
 
 void
 netlink_rx_close(struct netlink_rx *rx)
 {
+	stat_set(&rx->st->socket_fd, 0);
 	if (rx->fd >= 0)
 		close(rx->fd);
 	rx->fd = -1;
 }
 
 static void
-note_loss(struct netlink_rx *rx, enum drop_reason why, bool has_serial,
-    uint64_t serial)
+note_loss(struct netlink_rx *rx, enum drop_reason why, uint64_t n,
+    bool has_serial, uint64_t serial)
 {
-	struct rx_loss *l = &rx->loss[why];
+	struct record_loss *l = &rx->loss[why];
 
-	stat_add(&rx->st->dropped[why], 1);
+	stat_add(&rx->st->dropped[why], n);
 	if (l->count == 0) {
 		l->reason = why;
 		l->has_serials = has_serial;
@@ -193,7 +267,7 @@ note_loss(struct netlink_rx *rx, enum drop_reason why, bool has_serial,
 		}
 		l->last_serial = serial;
 	}
-	l->count++;
+	l->count += n;
 }
 
 /* Commit what markers fit; the caller wakes the writer once per batch. */
@@ -205,11 +279,11 @@ flush_loss(struct netlink_rx *rx)
 
 		if (rx->loss[i].count == 0)
 			continue;
-		p = ring_reserve(rx->ring, sizeof(struct rx_loss));
+		p = ring_reserve(rx->ring, sizeof(struct record_loss));
 		if (p == NULL)
 			return;
-		memcpy(p, &rx->loss[i], sizeof(struct rx_loss));
-		ring_commit(rx->ring, sizeof(struct rx_loss), RX_TAG_LOSS);
+		memcpy(p, &rx->loss[i], sizeof(struct record_loss));
+		ring_commit(rx->ring, sizeof(struct record_loss), RECORD_TAG_LOSS);
 		stat_add(&rx->st->loss_markers, 1);
 		memset(&rx->loss[i], 0, sizeof(rx->loss[i]));
 	}
@@ -275,7 +349,7 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 		stat_set(&rx->st->last_serial, serial);
 	}
 	if (truncated || len > ring_max_payload(rx->ring)) {
-		note_loss(rx, DROP_OVERSIZE, has_serial, serial);
+		note_loss(rx, DROP_OVERSIZE, 1, has_serial, serial);
 		return;
 	}
 	/*
@@ -287,18 +361,18 @@ deliver(struct netlink_rx *rx, uint16_t type, const char *body, size_t len,
 	 */
 	if (loss_pending(rx)) {
 		if (ring_reserve(rx->ring, len) == NULL) {
-			note_loss(rx, DROP_RING_FULL, has_serial, serial);
+			note_loss(rx, DROP_RING_FULL, 1, has_serial, serial);
 			return;
 		}
 		flush_loss(rx);
 		if (loss_pending(rx)) {
-			note_loss(rx, DROP_RING_FULL, has_serial, serial);
+			note_loss(rx, DROP_RING_FULL, 1, has_serial, serial);
 			return;
 		}
 	}
 	p = ring_reserve(rx->ring, len);
 	if (p == NULL) {
-		note_loss(rx, DROP_RING_FULL, has_serial, serial);
+		note_loss(rx, DROP_RING_FULL, 1, has_serial, serial);
 		return;
 	}
 	memcpy(p, body, len);
@@ -401,6 +475,92 @@ process(struct netlink_rx *rx, uint32_t src_pid, unsigned char *buf,
 	}
 }
 
+/*
+ * With wait_full: how many datagrams the ring surely has room for (each may
+ * take rec_max bytes, one pad before the end of the buffer may take up to
+ * another rec_max, and the loss markers keep their margin). Checking before
+ * recv means nothing read is ever left without a place in the ring.
+ */
+static size_t
+room_for(const struct netlink_rx *rx)
+{
+	size_t free_bytes = ring_capacity(rx->ring) - ring_used(rx->ring);
+
+	if (free_bytes < rx->room_margin + 2 * rx->rec_max)
+		return 0;
+	return (free_bytes - rx->room_margin) / rx->rec_max - 1;
+}
+
+/*
+ * The free bytes to wait for before reading again: an eighth of the ring,
+ * so that a writer freeing a record at a time does not make the receiver
+ * stop and start for each, and at least room for one datagram.
+ */
+static size_t
+resume_bytes(const struct netlink_rx *rx)
+{
+	size_t b = ring_capacity(rx->ring) / 8;
+
+	if (b < rx->room_margin + 2 * rx->rec_max)
+		b = rx->room_margin + 2 * rx->rec_max;
+	return b;
+}
+
+/* Stop reading until the writer frees resume_bytes(); false if it has. */
+static bool
+start_waiting(struct netlink_rx *rx)
+{
+	if (!ring_wait_room(rx->ring, resume_bytes(rx)))
+		return false;
+	rx->waiting = true;
+	stat_set(&rx->st->ring_full_since_ns, now_ns());
+	stat_add(&rx->st->ring_full_waits, 1);
+	return true;
+}
+
+bool
+netlink_rx_resume(struct netlink_rx *rx)
+{
+	uint64_t since;
+
+	if (!rx->waiting)
+		return true;
+	if (ring_capacity(rx->ring) - ring_used(rx->ring) < resume_bytes(rx))
+		return false;
+	ring_cancel_room(rx->ring);
+	rx->waiting = false;
+	since = stat_get(&rx->st->ring_full_since_ns);
+	stat_add(&rx->st->ring_full_wait_ns, now_ns() - since);
+	stat_set(&rx->st->ring_full_since_ns, 0);
+	return true;
+}
+
+bool
+netlink_rx_waiting(const struct netlink_rx *rx)
+{
+	return rx->waiting;
+}
+
+void
+netlink_rx_set_wait_full(struct netlink_rx *rx, bool wait)
+{
+	rx->wait_full = wait;
+	if (!wait && rx->waiting) {
+		ring_cancel_room(rx->ring);
+		rx->waiting = false;
+		/* Accounted as a wait that ended now. */
+		stat_add(&rx->st->ring_full_wait_ns,
+		    now_ns() - stat_get(&rx->st->ring_full_since_ns));
+		stat_set(&rx->st->ring_full_since_ns, 0);
+	}
+}
+
+void
+netlink_rx_set_room_cb(struct netlink_rx *rx, void (*fn)(void *), void *arg)
+{
+	ring_set_room_cb(rx->ring, fn, arg);
+}
+
 size_t
 netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 {
@@ -413,11 +573,29 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 		*empty = true;
 		return 0;
 	}
+	/* Waiting for room: the records stay in the socket until there is. */
+	if (rx->waiting && !netlink_rx_resume(rx))
+		return 0;
 	while (total < max_msgs) {
 		/* Never read more than asked: the rest stays in the socket. */
 		unsigned vlen = max_msgs - total < RX_BATCH ?
 		    (unsigned)(max_msgs - total) : RX_BATCH;
 		int n;
+
+		if (rx->wait_full) {
+			size_t room;
+
+			if (loss_pending(rx))
+				flush_loss(rx);
+			room = room_for(rx);
+			if (room == 0) {
+				if (start_waiting(rx))
+					break;
+				continue;	/* the writer just made room */
+			}
+			if (room < vlen)
+				vlen = (unsigned)room;
+		}
 
 		for (unsigned i = 0; i < vlen; i++) {
 			struct msghdr *mh = &rx->msgs[i].msg_hdr;
@@ -497,8 +675,24 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 	return total;
 }
 
+/*
+ * The acknowledgement must be read even when the ring is full, so while
+ * registering a full ring drops (counted) rather than stops the reading.
+ */
 int
 netlink_rx_register(struct netlink_rx *rx, unsigned timeout_ms)
+{
+	bool wait = rx->wait_full;
+	int rc;
+
+	netlink_rx_set_wait_full(rx, false);
+	rc = register_once(rx, timeout_ms);
+	rx->wait_full = wait;
+	return rc;
+}
+
+static int
+register_once(struct netlink_rx *rx, unsigned timeout_ms)
 {
 	struct {
 		struct nlmsghdr		nh;

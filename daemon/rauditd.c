@@ -467,6 +467,10 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 	bool empty;
 
 	netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
+	/* The ring is full: records wait in the socket until the writer has
+	 * made room (writer_async_cb starts reading again). */
+	if (netlink_rx_waiting(d->rx))
+		ev_io_stop(loop, &d->rx_watcher);
 	/* After a re-exec: what the socket held across it, up to the first
 	 * time it runs dry. */
 	if (d->counting_carried) {
@@ -477,7 +481,6 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 			    (unsigned long long)stat_get(&d->carried_socket), (unsigned long long)d->carried_ring);
 		}
 	}
-	(void)loop;
 	(void)revents;
 }
 
@@ -486,7 +489,9 @@ finish_stop(struct daemon *d)
 {
 	bool empty = false;
 
-	/* What the kernel sent before it let go of us. */
+	/* What the kernel sent before it let go of us; what the ring has no
+	 * room for now is dropped and counted rather than left unread. */
+	netlink_rx_set_wait_full(d->rx, false);
 	for (int i = 0; i < 1000 && !empty; i++)
 		netlink_rx_drain(d->rx, RX_MAX_PER_WAKEUP, &empty);
 	netlink_rx_flush_loss(d->rx);
@@ -1011,7 +1016,11 @@ control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 /*
  * WATCHDOG=1 only while the receive loop makes progress: this timer runs on
  * the receive thread, and a socket with data waiting that no drain has
- * touched since the last ping means the loop is stuck.
+ * touched since the last ping means the loop is stuck. Waiting for ring
+ * room is progress: the records wait in the socket by design, and a writer
+ * stuck on a hung disk shows in its own state; restarting the daemon would
+ * not bring the disk back. A wait the writer should already have ended (a
+ * lost wake-up) is ended here.
  */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -1021,9 +1030,10 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	uint64_t batches = stat_get(&d->rx_stats.batches);
 	bool pending = pfd.fd >= 0 && poll(&pfd, 1, 0) > 0;
 
-	(void)loop;
 	(void)revents;
-	if (!pending || batches != d->wd_last_batches)
+	if (netlink_rx_waiting(d->rx) && netlink_rx_resume(d->rx))
+		ev_io_start(loop, &d->rx_watcher);
+	if (!pending || batches != d->wd_last_batches || netlink_rx_waiting(d->rx))
 		notify_watchdog();
 	d->wd_last_batches = batches;
 }
@@ -1074,8 +1084,10 @@ writer_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct daemon *d = w->data;
 
-	(void)loop;
 	(void)revents;
+	/* The writer has made room (or changed state): read again. */
+	if (netlink_rx_waiting(d->rx) && netlink_rx_resume(d->rx))
+		ev_io_start(loop, &d->rx_watcher);
 	log_debug("writer: state %s",
 	    writer_state_name((enum writer_state)stat_get(&d->w_stats.state)));
 }
@@ -1243,6 +1255,8 @@ start_watchers(struct daemon *d)
 {
 	ev_io_init(&d->rx_watcher, rx_cb, netlink_rx_fd(d->rx), EV_READ);
 	d->rx_watcher.data = d;
+	netlink_rx_set_wait_full(d->rx, d->cfg.ring_full_action == CONFIG_RING_FULL_WAIT);
+	netlink_rx_set_room_cb(d->rx, writer_event, d);
 	ev_io_start(d->loop, &d->rx_watcher);
 
 #define SIG(w, n) do { ev_signal_init(&d->w, signal_cb, n); d->w.data = d; \

@@ -27,7 +27,7 @@
 #define STALLED_NS	(1000 * 1000 * 1000ULL)
 
 static const char *const flush_names[] = { "none", "incremental", "data", "sync" };
-static const char *const reason_names[] = { "ring_full", "oversize", "shutdown" };
+static const char *const reason_names[] = { "ring_full", "oversize", "shutdown", "ring_corrupt" };
 
 struct out {
 	char	*buf;

@@ -69,6 +69,7 @@ struct ring {
 	int		 fd;
 	bool		 locked;
 	uint64_t	 carried;	/* records found in an adopted ring */
+	uint64_t	 adopt_lost;	/* records it claimed that did not validate */
 
 	/* Producer side, this process only. */
 	alignas(RING_CACHELINE) uint64_t tail_cache;
@@ -78,6 +79,15 @@ struct ring {
 
 	/* Shared flag, its own line: 1 while the consumer is going to sleep. */
 	alignas(RING_CACHELINE) _Atomic int waiting;
+
+	/*
+	 * Shared, its own line: the free bytes the producer waits for (0 = it
+	 * does not wait), set by the producer, cleared by either side (see
+	 * ring_wait_room). room_fn and room_arg are set before threads start.
+	 */
+	alignas(RING_CACHELINE) _Atomic uint64_t room_wait;
+	void		(*room_fn)(void *);
+	void		*room_arg;
 };
 
 _Static_assert(sizeof(struct ring_shared) <= RING_HDR_SIZE, "ring header exceeds its page");
@@ -102,6 +112,7 @@ ring_alloc(void)
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	atomic_init(&r->waiting, 0);
+	atomic_init(&r->room_wait, 0);
 	return r;
 }
 
@@ -166,13 +177,54 @@ fail:
 	return NULL;
 }
 
+/*
+ * Walk the records from tail and return the position where the chain of
+ * valid records ends: head when every length word leads from one record to
+ * the next and exactly to head, else the end of the last valid record. A
+ * record is valid when it starts 8-byte aligned, its length is one the
+ * producer could have written, and it lies inside the contiguous bytes
+ * before the end of the buffer and before head. *n receives the number of
+ * valid records.
+ */
+static uint64_t
+ring_validate(const struct ring *r, uint64_t tail, uint64_t head, uint64_t *n)
+{
+	uint64_t pos = tail;
+
+	*n = 0;
+	if ((tail & 7) != 0 || head - tail > r->cap)
+		return tail;
+	while (pos != head) {
+		const struct ring_hdr *h = (const struct ring_hdr *)(r->buf + (size_t)(pos & r->mask));
+		size_t contig = r->cap - (size_t)(pos & r->mask);
+		uint64_t next;
+
+		if (head - pos < RING_RECORD_OVERHEAD)
+			break;
+		if (h->len == RING_PAD) {
+			/* A pad is written only where a record did not fit. */
+			next = pos + contig;
+		} else {
+			if (h->len > ring_max_payload(r) || rec_size(h->len) > contig)
+				break;
+			next = pos + rec_size(h->len);
+		}
+		if (next - tail > head - tail)
+			break;
+		if (h->len != RING_PAD)
+			(*n)++;
+		pos = next;
+	}
+	return pos;
+}
+
 struct ring *
 ring_adopt(int fd, bool lock)
 {
 	struct ring_shared hdr;
 	struct ring *r;
 	struct stat st;
-	uint64_t head, tail;
+	uint64_t head, tail, in, out, end, valid;
 	int rc;
 
 	if (fstat(fd, &st) < 0)
@@ -196,21 +248,53 @@ ring_adopt(int fd, bool lock)
 		errno = -rc;
 		return NULL;
 	}
-	head = atomic_load(&r->sh->head);
-	tail = atomic_load(&r->sh->tail);
-	if (head - tail > r->cap || atomic_load(&r->sh->records_in) < atomic_load(&r->sh->records_out)) {
-		munmap(r->sh, r->map_len);
-		free(r);
-		errno = EUCLEAN;
-		return NULL;
-	}
 	/*
 	 * A reservation the old producer never committed is simply not there:
-	 * head is only moved by a commit. Carry on from the indices as found.
+	 * head is only moved by a commit. The rest is trusted only as far as
+	 * the chain of lengths leads from tail to head: one corrupt length word
+	 * would otherwise hand the consumer a record reaching past head and
+	 * leave the indices crossed for good. What does not validate is cut
+	 * off, counted as lost (the old counts said how many records there
+	 * were), and the producer continues cleanly after the last valid one.
 	 */
+	head = atomic_load(&r->sh->head);
+	tail = atomic_load(&r->sh->tail);
+	in = atomic_load(&r->sh->records_in);
+	out = atomic_load(&r->sh->records_out);
+	end = ring_validate(r, tail, head, &valid);
+	if (end != head || in - out != valid || in < out) {
+		if ((tail & 7) != 0)
+			end = tail = (tail + 7) & ~(uint64_t)7;
+		r->adopt_lost = in >= out && in - out > valid ? in - out - valid : 0;
+		atomic_store(&r->sh->tail, tail);
+		atomic_store(&r->sh->head, end);
+		atomic_store(&r->sh->records_in, out + valid);
+		if (atomic_load(&r->sh->high_water) > r->cap)
+			atomic_store(&r->sh->high_water, end - tail);
+	}
 	r->tail_cache = tail;
-	r->carried = atomic_load(&r->sh->records_in) - atomic_load(&r->sh->records_out);
+	r->carried = valid;
 	return r;
+}
+
+uint64_t
+ring_adopt_lost(const struct ring *r)
+{
+	return r->adopt_lost;
+}
+
+uint64_t
+ring_count_tags(struct ring *r, uint32_t min_tag)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t n = 0;
+
+	ring_iter_begin(r, &it);
+	while (ring_next(r, &it, &rec))
+		if (rec.tag >= min_tag)
+			n++;
+	return n;
 }
 
 int
@@ -420,10 +504,57 @@ ring_next(struct ring *r, struct ring_iter *it, struct ring_rec *out)
 void
 ring_release(struct ring *r, const struct ring_iter *it)
 {
+	uint64_t want;
+
 	atomic_fetch_add_explicit(&r->sh->records_out, it->count, memory_order_relaxed);
 	/* release: we are done with the bytes; pairs with the acquire in
 	 * ring_reserve(). */
 	atomic_store_explicit(&r->sh->tail, it->pos, memory_order_release);
+	/*
+	 * seq_cst fence: orders the tail store before the load of room_wait.
+	 * Pairs with the fence in ring_wait_room(): either the producer sees
+	 * the new tail and does not wait, or we see what it waits for.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	want = atomic_load_explicit(&r->room_wait, memory_order_relaxed);
+	if (want == 0 || r->cap - ring_used(r) < want)
+		return;
+	/* acquire: pairs with the release in ring_wait_room(), so room_fn,
+	 * set before the first wait, is seen. */
+	if (atomic_exchange_explicit(&r->room_wait, 0, memory_order_acquire) != 0 &&
+	    r->room_fn != NULL)
+		r->room_fn(r->room_arg);
+}
+
+void
+ring_set_room_cb(struct ring *r, void (*fn)(void *), void *arg)
+{
+	r->room_fn = fn;
+	r->room_arg = arg;
+}
+
+bool
+ring_wait_room(struct ring *r, size_t bytes)
+{
+	if (bytes > r->cap)
+		bytes = r->cap;
+	/* release: publishes room_fn; pairs with the acquire in ring_release(). */
+	atomic_store_explicit(&r->room_wait, bytes, memory_order_release);
+	/* seq_cst fence: pairs with the one in ring_release(). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (r->cap - ring_used(r) < bytes)
+		return true;
+	/* The room is there already. Whoever clears the flag first owns the
+	 * wake-up; a consumer that beat us to it has called room_fn once
+	 * more than needed, which is harmless. */
+	atomic_store_explicit(&r->room_wait, 0, memory_order_relaxed);
+	return false;
+}
+
+void
+ring_cancel_room(struct ring *r)
+{
+	atomic_store_explicit(&r->room_wait, 0, memory_order_relaxed);
 }
 
 bool

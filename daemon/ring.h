@@ -12,6 +12,8 @@
  *   tail, records_out                          written by the consumer only
  *   waiting                                    set by the consumer, cleared
  *                                              by either (see ring_wake_needed)
+ *   room_wait                                  set by the producer, cleared
+ *                                              by either (see ring_wait_room)
  * Every other thread may read the counters through the ring_*_count() and
  * ring_used() snapshots.
  *
@@ -22,7 +24,9 @@
  *
  * Neither side blocks, allocates or makes a system call in this module. The
  * consumer may sleep on an eventfd of its own, and uses ring_prepare_wait()
- * and ring_wake_needed() to make sure a wake-up is never lost.
+ * and ring_wake_needed() to make sure a wake-up is never lost; a producer
+ * that waits for room uses ring_wait_room() and the room callback the same
+ * way in the other direction.
  */
 #ifndef RAUDITD_RING_H
 #define RAUDITD_RING_H
@@ -48,10 +52,15 @@ struct ring *ring_new(size_t capacity, bool lock);
  * The ring lives in a memfd (header page with the indices, then the data),
  * so another process can adopt it: ring_fd() is the descriptor to hand over
  * (close-on-exec is set; clear it to pass it across execve). ring_adopt()
- * maps a ring handed over that way, checks its magic, version and indices,
- * and continues from them: committed records are there, a reservation the
- * old producer never committed is not. NULL with errno set (EINVAL: not a
- * ring of ours; EUCLEAN: inconsistent indices). The ring owns fd after.
+ * maps a ring handed over that way, checks its magic and version, and
+ * walks the whole chain of records from tail: it keeps the committed
+ * records that lead from tail exactly to head (a reservation the old
+ * producer never committed is not there) and continues after them. When a
+ * length word, an index or the record counts do not agree, it keeps the
+ * valid records before the first inconsistency, drops the rest and starts
+ * clean after them; ring_adopt_lost() then tells how many records the old
+ * counts claimed beyond those kept. NULL with errno set (EINVAL: not a
+ * ring of ours). The ring owns fd after.
  */
 int ring_fd(const struct ring *r);
 struct ring *ring_adopt(int fd, bool lock);
@@ -82,6 +91,16 @@ uint64_t ring_skip(struct ring *r, uint64_t n);
 
 /* Records that were in the ring when it was adopted (0 for a new one). */
 uint64_t ring_carried(const struct ring *r);
+
+/* Records an adopted ring claimed but that did not validate (0 if none). */
+uint64_t ring_adopt_lost(const struct ring *r);
+
+/*
+ * The number of unreleased records whose tag is at least min_tag. It walks
+ * the ring from tail as the consumer does, so only before the consumer
+ * thread starts (the producer uses it on an adopted ring).
+ */
+uint64_t ring_count_tags(struct ring *r, uint32_t min_tag);
 
 /* Release the ring. Only when neither thread uses it any more. */
 void ring_free(struct ring *r);
@@ -146,6 +165,20 @@ void ring_release(struct ring *r, const struct ring_iter *it);
  */
 bool ring_prepare_wait(struct ring *r);
 void ring_cancel_wait(struct ring *r);
+
+/*
+ * The producer's side of the same protocol, for a producer that stops
+ * rather than drops when the ring is full: ring_wait_room(r, bytes)
+ * announces that it waits for at least bytes free (capped at the capacity)
+ * and returns true, or returns false when they are free already (do not
+ * wait). The consumer's ring_release() that frees enough then calls
+ * fn(arg) once, on the consumer's thread; fn must be safe to call from
+ * there (rauditd: ev_async_send). ring_cancel_room() withdraws the wait.
+ * Set the callback before either thread uses the ring.
+ */
+void ring_set_room_cb(struct ring *r, void (*fn)(void *), void *arg);
+bool ring_wait_room(struct ring *r, size_t bytes);
+void ring_cancel_room(struct ring *r);
 
 /* Snapshots, any thread. */
 size_t ring_used(const struct ring *r);

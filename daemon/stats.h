@@ -47,6 +47,7 @@ enum drop_reason {
 	DROP_RING_FULL,		/* the ring had no room */
 	DROP_OVERSIZE,		/* larger than the receive buffer or the ring allows */
 	DROP_SHUTDOWN,		/* still in the ring when the drain timeout expired */
+	DROP_RING_CORRUPT,	/* in an adopted ring past its first inconsistency */
 	DROP_NREASONS
 };
 
@@ -70,6 +71,12 @@ struct rx_stats {
 	stat_t	last_serial;
 	stat_t	last_rx_ns;		/* CLOCK_MONOTONIC of the last record */
 	stat_t	socket_empty_ns;	/* CLOCK_MONOTONIC when recv last hit EAGAIN */
+	stat_t	ring_full_since_ns;	/* CLOCK_MONOTONIC since the receiver stopped
+					 * reading for ring room; 0 = reading */
+	stat_t	ring_full_waits;	/* times it stopped reading for ring room */
+	stat_t	ring_full_wait_ns;	/* total time of the waits that ended */
+	stat_t	socket_fd;		/* the receive socket + 1 (0 = none), for the
+					 * monitor's SO_MEMINFO; not a counter */
 };
 
 enum writer_state {

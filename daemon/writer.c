@@ -25,7 +25,7 @@
 #include "cursors.h"
 #include "format.h"
 #include "log.h"
-#include "netlink_rx.h"
+#include "record.h"
 #include "ring.h"
 #include "spool.h"
 #include "syncer.h"

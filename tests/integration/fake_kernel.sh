@@ -9,8 +9,10 @@
 # sent, that the spool is framed by the daemon records and readable by
 # ausearch. More starts check that a spool_dir that is a regular file exits
 # with status 5 naming the path, that a torn tail left in the spool is cut
-# and the numbering continues, and that when a tiny ring overflows every
-# dropped record is accounted for by a loss marker in the spool.
+# and the numbering continues, that when a tiny ring overflows with
+# ring_full_action = drop every dropped record is accounted for by a loss
+# marker in the spool, and that with the default (wait) the same flood
+# arrives whole.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -251,6 +253,7 @@ cat >"$WORK/overflow.conf" <<CONF
 spool_dir = $O
 run_dir = $WORK/run
 ring_size = 64K
+ring_full_action = drop
 batch_size = 16K
 segment_size = 1M
 num_segments = 0
@@ -328,4 +331,30 @@ awk -v first="$FIRST" -v last=$((FIRST + OV_EVENTS - 1)) -v full="$full" -v over
 	{ head -20 "$WORK/overflow.out" >&2; echo "$line" >&2
 	  fail "overflow accounting is not exact (a shortfall at the end of the stream is a loss still pending when the writer stopped)"; }
 log "scenario 4: received $recv, written $written, ring_full $full, oversize $over; $(tail -1 "$WORK/overflow.out")"
+
+# ---- 5: the same tiny ring, waiting instead of dropping ----------------------
+# With ring_full_action = wait (the default) a full ring stops the reading and
+# the records wait in the socket: the same flood arrives whole, nothing is
+# dropped, and every event is in the spool exactly once.
+W="$WORK/wait"
+sed -e "s|^spool_dir = .*|spool_dir = $W|" -e '/^ring_full_action = /d' \
+	"$WORK/overflow.conf" >"$WORK/wait.conf"
+: >"$WORK/rauditd.log"
+start_with "$WORK/wait.conf" "$WORK/wait.sock"
+timeout 120 "$FAKE_KERNEL" -s "$WORK/wait.sock" -n "$OV_EVENTS" -S "$FIRST" \
+	--truncated "$OV_TRUNC" >"$WORK/fk5.out" ||
+	{ cat "$WORK/fk5.out" "$WORK/rauditd.log" >&2; fail "fake_kernel failed (wait)"; }
+stop_rauditd 30
+[ "$RSTATUS" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS (wait)"; }
+stop_line
+recv=$(num received); written=$(num written); full=$(num ring_full)
+[ "$recv" = $((2 * OV_EVENTS + OV_TRUNC)) ] || fail "wait: received $recv of $((2 * OV_EVENTS + OV_TRUNC)) records sent"
+[ "$written" = $((2 * OV_EVENTS)) ] || fail "wait: written $written, want $((2 * OV_EVENTS)): $line"
+[ "$full" = 0 ] || fail "wait: $full records dropped at ring-full: $line"
+dups=$(cat "$W"/audit-*.log | grep -v '^type=DAEMON_' | sed -n 's/^type=\([A-Z_]*\) msg=audit([0-9.]*:\([0-9]*\)).*/\1 \2/p' |
+	sort | uniq -d | wc -l)
+uniq_serials=$(cat "$W"/audit-*.log | sed -n 's/^type=SYSCALL msg=audit([0-9.]*:\([0-9]*\)).*/\1/p' | sort -u | wc -l)
+[ "$dups" = 0 ] && [ "$uniq_serials" = "$OV_EVENTS" ] ||
+	fail "wait: $uniq_serials of $OV_EVENTS events in the spool, $dups duplicates"
+log "scenario 5: received $recv, written $written, ring_full $full: the socket held what the ring could not"
 exit 0

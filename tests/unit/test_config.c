@@ -87,7 +87,8 @@ test_defaults(void **state)
 	assert_int_equal(c.num_segments, 16);
 	assert_int_equal(c.max_spool_size, 0);
 	assert_int_equal(c.ring_size, 64 * MiB);
-	assert_int_equal(c.rcvbuf, 1 * GiB);
+	assert_int_equal(c.rcvbuf, 0);
+	assert_int_equal(c.ring_full_action, CONFIG_RING_FULL_WAIT);
 	assert_int_equal(c.flush, CONFIG_FLUSH_INCREMENTAL);
 	assert_int_equal(c.freq, 1000);
 	assert_int_equal(c.batch_size, 256 * KiB);
@@ -554,6 +555,7 @@ static const char every_key[] =
 	"max_spool_size = 3G\n"
 	"ring_size = 128M\n"
 	"rcvbuf = 96K\n"
+	"ring_full_action = drop\n"
 	"flush = sync\n"
 	"freq = 17\n"
 	"batch_size = 1025K\n"
@@ -677,6 +679,7 @@ static const struct {
 	{ "max_spool_size",	"max_spool_size = 1G\n",	true },
 	{ "ring_size",		"ring_size = 128M\n",		false },
 	{ "rcvbuf",		"rcvbuf = 64M\n",		false },
+	{ "ring_full_action",	"ring_full_action = drop\n",	false },
 	{ "flush",		"flush = none\n",		true },
 	{ "freq",		"freq = 5\n",			true },
 	{ "batch_size",		"batch_size = 1M\n",		false },

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "netlink_rx.h"
+#include "record.h"
 #include "ring.h"
 #include "seqgap.h"
 #include "stats.h"
@@ -871,6 +872,241 @@ test_drain_bounds(void **state)
 	fx_free(f);
 }
 
+/* ---- an adopted ring ------------------------------------------------- */
+
+/* Put a record into r as an earlier instance's producer did. */
+static void
+old_commit(struct ring *r, uint32_t tag, const void *p, size_t len)
+{
+	void *slot = ring_reserve(r, len);
+
+	assert_non_null(slot);
+	memcpy(slot, p, len);
+	ring_commit(r, len, tag);
+}
+
+/*
+ * Drain r as the writer does; returns the loss markers seen. The kernel
+ * records left in the ring are then, as report_in_ring computes them,
+ * (records_in - rx loss_markers) - (records_out - markers seen).
+ */
+static uint64_t
+consume_all(struct ring *r, uint64_t *records)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t markers = 0;
+
+	*records = 0;
+	ring_iter_begin(r, &it);
+	while (ring_next(r, &it, &rec)) {
+		if (rec.tag >= RECORD_TAG_DAEMON)
+			markers++;
+		else
+			(*records)++;
+	}
+	ring_release(r, &it);
+	return markers;
+}
+
+static void
+test_adopted_markers_leave_no_phantom(void **state)
+{
+	struct record_loss l = { .reason = DROP_RING_FULL, .count = 7 };
+	struct ring *old = ring_new(RING_SMALL, false), *r;
+	struct rx_stats *st = calloc(1, sizeof(*st));
+	struct seqgap gaps;
+	struct netlink_rx *rx;
+	uint64_t markers, records, in_ring;
+
+	(void)state;
+	assert_non_null(old);
+	assert_non_null(st);
+	old_commit(old, AUDIT_SYSCALL, "one", 3);
+	old_commit(old, RECORD_TAG_LOSS, &l, sizeof(l));
+	old_commit(old, AUDIT_SYSCALL, "two", 3);
+	old_commit(old, RECORD_TAG_LOSS, &l, sizeof(l));
+	r = ring_adopt(dup(ring_fd(old)), false);
+	assert_non_null(r);
+	seqgap_init(&gaps);
+	rx = netlink_rx_new(r, st, &gaps, on_wake, NULL);
+	assert_non_null(rx);
+	/* Before the writer took anything: two kernel records in the ring. */
+	assert_int_equal(ring_records_in(r) - stat_get(&st->loss_markers) -
+	    ring_records_out(r), 2);
+	markers = consume_all(r, &records);
+	assert_int_equal(markers, 2);
+	assert_int_equal(records, 2);
+	in_ring = (ring_records_in(r) - stat_get(&st->loss_markers)) -
+	    (ring_records_out(r) - markers);
+	assert_int_equal(in_ring, 0);
+	assert_int_equal(netlink_rx_pending_loss(rx), 0);
+	netlink_rx_free(rx);
+	ring_free(r);
+	ring_free(old);
+	free(st);
+}
+
+static void
+test_adopted_corrupt_ring_is_counted(void **state)
+{
+	struct ring *old = ring_new(RING_SMALL, false), *r;
+	struct rx_stats *st = calloc(1, sizeof(*st));
+	struct fx f = { .st = { 0 } };
+	struct got *g = malloc(sizeof(*g));
+	uint32_t huge = 0x7fffffffu;
+	uint64_t markers, records;
+	int fd;
+
+	(void)state;
+	assert_non_null(old);
+	assert_non_null(st);
+	assert_non_null(g);
+	old_commit(old, AUDIT_SYSCALL, "keep", 4);
+	old_commit(old, AUDIT_SYSCALL, "bad!", 4);
+	old_commit(old, AUDIT_SYSCALL, "gone", 4);
+	/* The second record's length word (data after a 4096-byte header;
+	 * each of these records takes 16 bytes). */
+	fd = dup(ring_fd(old));
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &huge, sizeof(huge), 4096 + 16), sizeof(huge));
+	r = ring_adopt(fd, false);
+	assert_non_null(r);
+	f.ring = r;
+	seqgap_init(&f.gaps);
+	f.rx = netlink_rx_new(r, st, &f.gaps, on_wake, &f);
+	assert_non_null(f.rx);
+	assert_int_equal(stat_get(&st->dropped[DROP_RING_CORRUPT]), 2);
+	assert_int_equal(netlink_rx_pending_loss(f.rx), 2);
+	expect_rec(&f, g, AUDIT_SYSCALL, "keep", 4);
+	/* The loss is recorded in the stream after what was kept. */
+	netlink_rx_flush_loss(f.rx);
+	expect_loss(&f, g, DROP_RING_CORRUPT, 2, false, 0, 0);
+	markers = consume_all(r, &records);
+	assert_int_equal(markers + records, 0);
+	/* Everything taken (one marker): no kernel record is left. */
+	assert_int_equal(ring_records_in(r) - stat_get(&st->loss_markers) -
+	    (ring_records_out(r) - 1), 0);
+	netlink_rx_free(f.rx);
+	ring_free(r);
+	ring_free(old);
+	free(st);
+	free(g);
+}
+
+/* ---- a full ring stops the reading (ring_full_action = wait) ---------- */
+
+static void
+on_room(void *arg)
+{
+	unsigned *rooms = arg;
+
+	(*rooms)++;
+}
+
+/* Take one record, checking it is serial's. */
+static void
+expect_serial(struct fx *f, struct got *g, uint32_t serial, size_t len)
+{
+	char b[2048];
+	size_t n = body(b, sizeof(b), serial, len);
+
+	expect_rec(f, g, AUDIT_SYSCALL, b, n);
+}
+
+static void
+test_wait_full_leaves_records_in_socket(void **state)
+{
+	/* 1 MiB: the receiver stops with less than two largest datagrams
+	 * free and resumes with an eighth of the ring free, well apart. */
+	struct fx *f = fx_new(RING_BIG);
+	struct got *g = malloc(sizeof(*g));
+	const size_t len = 200;
+	const uint32_t first = 5000, total = 12000;
+	uint32_t sent = 0, next = first;
+	unsigned rooms = 0, waits = 0;
+	bool empty;
+
+	(void)state;
+	assert_non_null(g);
+	netlink_rx_set_wait_full(f->rx, true);
+	netlink_rx_set_room_cb(f->rx, on_room, &rooms);
+	while (sent < total) {
+		/* A chunk the socket's queue surely holds. */
+		for (int i = 0; i < CHUNK && sent < total; i++, sent++)
+			send_serial(f, first + sent, len);
+		for (;;) {
+			uint64_t in;
+
+			netlink_rx_drain(f->rx, SIZE_MAX, &empty);
+			if (empty)
+				break;
+			in = ring_records_in(f->ring);
+			assert_true(netlink_rx_waiting(f->rx));
+			assert_true(stat_get(&f->st.ring_full_since_ns) != 0);
+			waits++;
+			/* Waiting: nothing more is read, nothing is dropped. */
+			assert_int_equal(netlink_rx_drain(f->rx, SIZE_MAX, &empty), 0);
+			assert_false(empty);
+			assert_int_equal(ring_records_in(f->ring), in);
+			assert_int_equal(stat_get(&f->st.dropped[DROP_RING_FULL]), 0);
+			/* One record freed is not room enough to wake anyone. */
+			expect_serial(f, g, next++, len);
+			assert_int_equal(rooms, waits - 1);
+			assert_false(netlink_rx_resume(f->rx));
+			/* The writer catches up: the receiver is woken once. */
+			while (next < first + stat_get(&f->st.received))
+				expect_serial(f, g, next++, len);
+			expect_empty_ring(f);
+			assert_int_equal(rooms, waits);
+			assert_true(netlink_rx_resume(f->rx));
+			assert_false(netlink_rx_waiting(f->rx));
+			assert_int_equal(stat_get(&f->st.ring_full_since_ns), 0);
+		}
+	}
+	while (next < first + total)
+		expect_serial(f, g, next++, len);
+	expect_empty_ring(f);
+	assert_true(waits > 0);
+	assert_int_equal(stat_get(&f->st.ring_full_waits), waits);
+	assert_int_equal(stat_get(&f->st.received), total);
+	assert_int_equal(stat_get(&f->st.dropped[DROP_RING_FULL]), 0);
+	assert_int_equal(stat_get(&f->st.loss_markers), 0);
+	assert_int_equal(f->gaps.gaps, 0);
+	free(g);
+	fx_free(f);
+}
+
+/* Switching to drop while waiting reads on and counts what does not fit. */
+static void
+test_wait_full_then_drop(void **state)
+{
+	struct fx *f = fx_new(RING_SMALL);
+	const size_t len = 1000;
+	uint64_t in;
+	bool empty;
+
+	(void)state;
+	netlink_rx_set_wait_full(f->rx, true);
+	for (uint32_t i = 0; i < 100; i++)
+		send_serial(f, 100 + i, len);
+	netlink_rx_drain(f->rx, SIZE_MAX, &empty);
+	assert_false(empty);
+	assert_true(netlink_rx_waiting(f->rx));
+	in = ring_records_in(f->ring);
+	assert_true(in < 100);
+	assert_int_equal(stat_get(&f->st.received), in);
+	netlink_rx_set_wait_full(f->rx, false);
+	assert_false(netlink_rx_waiting(f->rx));
+	assert_int_equal(stat_get(&f->st.ring_full_since_ns), 0);
+	drain_all(f);
+	assert_int_equal(stat_get(&f->st.received), 100);
+	assert_int_equal(ring_records_in(f->ring) +
+	    stat_get(&f->st.dropped[DROP_RING_FULL]), 100);
+	assert_true(stat_get(&f->st.dropped[DROP_RING_FULL]) > 0);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -888,6 +1124,10 @@ main(void)
 		cmocka_unit_test(test_wake_only_when_waiting),
 		cmocka_unit_test(test_serial_gaps),
 		cmocka_unit_test(test_drain_bounds),
+		cmocka_unit_test(test_adopted_markers_leave_no_phantom),
+		cmocka_unit_test(test_adopted_corrupt_ring_is_counted),
+		cmocka_unit_test(test_wait_full_leaves_records_in_socket),
+		cmocka_unit_test(test_wait_full_then_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

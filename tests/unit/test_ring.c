@@ -1129,6 +1129,399 @@ test_adopt(void **state)
 	close(bad);
 }
 
+/*
+ * Adoption of a damaged ring. The header layout is private to ring.c; these
+ * offsets follow struct ring_shared (head, records_in on the producer's
+ * cache line at 64; tail, records_out on the consumer's at 128), and
+ * corrupt_setup() checks them against the public snapshots first.
+ */
+#define OFF_HEAD	64
+#define OFF_IN		72
+#define OFF_TAIL	128
+#define OFF_OUT		136
+#define DATA_OFF	4096
+
+static uint64_t
+hdr_get(int fd, off_t off)
+{
+	uint64_t v;
+
+	assert_int_equal(pread(fd, &v, sizeof(v), off), sizeof(v));
+	return v;
+}
+
+static void
+hdr_put(int fd, off_t off, uint64_t v)
+{
+	assert_int_equal(pwrite(fd, &v, sizeof(v), off), sizeof(v));
+}
+
+/*
+ * A 16 KiB ring with 2 released and 5 unreleased records "adopt N" of 100
+ * bytes each (112 bytes in the ring); returns a dup of its fd. The
+ * unreleased records start at byte 224.
+ */
+#define ADOPT_LEN	100
+static int
+corrupt_setup(struct ring **a)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+	char text[ADOPT_LEN];
+	int fd;
+
+	*a = ring_new(16 * 1024, false);
+	assert_non_null(*a);
+	for (int i = 0; i < 7; i++) {
+		void *p = ring_reserve(*a, ADOPT_LEN);
+		assert_non_null(p);
+		memset(text, 'a' + i, sizeof(text));
+		memcpy(p, text, ADOPT_LEN);
+		ring_commit(*a, ADOPT_LEN, 1300 + (uint32_t)i);
+	}
+	ring_iter_begin(*a, &it);
+	assert_true(ring_next(*a, &it, &rec));
+	assert_true(ring_next(*a, &it, &rec));
+	ring_release(*a, &it);
+	fd = dup(ring_fd(*a));
+	assert_true(fd >= 0);
+	assert_int_equal(hdr_get(fd, OFF_HEAD), 7 * rec_bytes(ADOPT_LEN));
+	assert_int_equal(hdr_get(fd, OFF_TAIL), 2 * rec_bytes(ADOPT_LEN));
+	assert_int_equal(hdr_get(fd, OFF_IN), 7);
+	assert_int_equal(hdr_get(fd, OFF_OUT), 2);
+	return fd;
+}
+
+/*
+ * The adopted ring holds exactly the records 2 .. 2+kept-1, then accepts,
+ * returns and releases a new record, and its counts agree with what it
+ * holds (records_in - records_out = records there).
+ */
+static void
+check_adopted(struct ring *b, uint64_t kept, uint64_t lost)
+{
+	struct ring_iter it;
+	struct ring_rec rec;
+	void *p;
+
+	assert_int_equal(ring_carried(b), kept);
+	assert_int_equal(ring_adopt_lost(b), lost);
+	assert_int_equal(ring_records_in(b) - ring_records_out(b), kept);
+	assert_true(ring_used(b) <= ring_capacity(b));
+	ring_iter_begin(b, &it);
+	for (uint64_t i = 0; i < kept; i++) {
+		assert_true(ring_next(b, &it, &rec));
+		assert_int_equal(rec.len, ADOPT_LEN);
+		assert_int_equal(rec.tag, 1302 + i);
+		assert_int_equal(((const unsigned char *)rec.data)[0], 'c' + i);
+	}
+	assert_false(ring_next(b, &it, &rec));
+	ring_release(b, &it);
+	assert_int_equal(ring_used(b), 0);
+	/* The producer goes on: the ring is whole again. */
+	for (int i = 0; i < 200; i++) {
+		p = ring_reserve(b, ADOPT_LEN);
+		assert_non_null(p);
+		memset(p, 'z', ADOPT_LEN);
+		ring_commit(b, ADOPT_LEN, 9);
+		ring_iter_begin(b, &it);
+		assert_true(ring_next(b, &it, &rec));
+		assert_int_equal(rec.len, ADOPT_LEN);
+		assert_int_equal(rec.tag, 9);
+		assert_false(ring_next(b, &it, &rec));
+		ring_release(b, &it);
+	}
+	assert_int_equal(ring_records_in(b) - ring_records_out(b), 0);
+}
+
+static struct ring *
+adopt_ok(int fd)
+{
+	struct ring *b = ring_adopt(fd, false);
+
+	assert_non_null(b);
+	return b;
+}
+
+static void
+test_adopt_intact(void **state)
+{
+	struct ring *a, *b;
+	int fd = corrupt_setup(&a);
+
+	(void)state;
+	b = adopt_ok(fd);
+	check_adopted(b, 5, 0);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+test_adopt_corrupt_length(void **state)
+{
+	struct ring *a, *b;
+	int fd = corrupt_setup(&a);
+	uint32_t huge = 0x80000000u;
+
+	(void)state;
+	/* The length word of the fourth unreleased record (index 5). */
+	assert_int_equal(pwrite(fd, &huge, sizeof(huge),
+	    DATA_OFF + 5 * (off_t)rec_bytes(ADOPT_LEN)), sizeof(huge));
+	b = adopt_ok(fd);
+	check_adopted(b, 3, 2);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+test_adopt_length_past_head(void **state)
+{
+	struct ring *a, *b;
+	int fd = corrupt_setup(&a);
+	uint32_t len = ADOPT_LEN + 64;
+
+	(void)state;
+	/* The last record claims more bytes than lie before head. */
+	assert_int_equal(pwrite(fd, &len, sizeof(len),
+	    DATA_OFF + 6 * (off_t)rec_bytes(ADOPT_LEN)), sizeof(len));
+	b = adopt_ok(fd);
+	check_adopted(b, 4, 1);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+test_adopt_head_mid_record(void **state)
+{
+	struct ring *a, *b;
+	int fd = corrupt_setup(&a);
+
+	(void)state;
+	/* head points (aligned) into the middle of the last record. */
+	hdr_put(fd, OFF_HEAD, 6 * rec_bytes(ADOPT_LEN) + 48);
+	b = adopt_ok(fd);
+	check_adopted(b, 4, 1);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+test_adopt_misaligned(void **state)
+{
+	struct ring *a, *b;
+	int fd = corrupt_setup(&a);
+
+	(void)state;
+	hdr_put(fd, OFF_TAIL, 2 * rec_bytes(ADOPT_LEN) + 3);
+	b = adopt_ok(fd);
+	check_adopted(b, 0, 5);
+	ring_free(b);
+	ring_free(a);
+
+	fd = corrupt_setup(&a);
+	hdr_put(fd, OFF_HEAD, 7 * rec_bytes(ADOPT_LEN) - 4);
+	b = adopt_ok(fd);
+	check_adopted(b, 4, 1);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+test_adopt_bad_indices_and_counts(void **state)
+{
+	struct ring *a, *b;
+	int fd;
+
+	(void)state;
+	/* head more than a capacity ahead of tail: nothing can be trusted. */
+	fd = corrupt_setup(&a);
+	hdr_put(fd, OFF_HEAD, 7 * rec_bytes(ADOPT_LEN) + 32 * 1024);
+	b = adopt_ok(fd);
+	check_adopted(b, 0, 5);
+	ring_free(b);
+	ring_free(a);
+
+	/* The chain is whole but the counts claim two more records. */
+	fd = corrupt_setup(&a);
+	hdr_put(fd, OFF_IN, 9);
+	b = adopt_ok(fd);
+	check_adopted(b, 5, 2);
+	ring_free(b);
+	ring_free(a);
+
+	/* More records out than in: the chain decides, nothing is claimed. */
+	fd = corrupt_setup(&a);
+	hdr_put(fd, OFF_OUT, 100);
+	b = adopt_ok(fd);
+	check_adopted(b, 5, 0);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+test_count_tags(void **state)
+{
+	struct ring *a, *b;
+	int fd = corrupt_setup(&a);
+
+	(void)state;
+	b = adopt_ok(fd);
+	assert_int_equal(ring_count_tags(b, 1304), 3);
+	assert_int_equal(ring_count_tags(b, 0), 5);
+	assert_int_equal(ring_count_tags(b, 0xffff0000u), 0);
+	/* Counting releases nothing. */
+	assert_int_equal(ring_carried(b), 5);
+	check_adopted(b, 5, 0);
+	ring_free(b);
+	ring_free(a);
+}
+
+static void
+count_room(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+/* The producer's wait for room: the callback fires once, on the edge. */
+static void
+test_wait_room(void **state)
+{
+	struct ring *r = ring_new(64 * 1024, false);
+	unsigned rooms = 0;
+	struct ring_iter it;
+	struct ring_rec rec;
+	uint64_t n = 0;
+	void *p;
+
+	(void)state;
+	assert_non_null(r);
+	ring_set_room_cb(r, count_room, &rooms);
+	/* Room there already: do not wait, no callback. */
+	assert_false(ring_wait_room(r, 8 * 1024));
+	assert_int_equal(rooms, 0);
+	while ((p = ring_reserve(r, 1000)) != NULL) {
+		ring_commit(r, 1000, 1);
+		n++;
+	}
+	assert_true(ring_wait_room(r, 8 * 1024));
+	/* A release that frees too little does not call back... */
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	ring_release(r, &it);
+	assert_int_equal(rooms, 0);
+	/* ...one that frees enough does, once. */
+	for (int i = 0; i < 8; i++) {
+		ring_iter_begin(r, &it);
+		assert_true(ring_next(r, &it, &rec));
+		ring_release(r, &it);
+	}
+	assert_int_equal(rooms, 1);
+	ring_iter_begin(r, &it);
+	assert_true(ring_next(r, &it, &rec));
+	ring_release(r, &it);
+	assert_int_equal(rooms, 1);
+	/* Withdrawn: no callback. */
+	while ((p = ring_reserve(r, 1000)) != NULL)
+		ring_commit(r, 1000, 1);
+	assert_true(ring_wait_room(r, 8 * 1024));
+	ring_cancel_room(r);
+	ring_iter_begin(r, &it);
+	while (ring_next(r, &it, &rec))
+		;
+	ring_release(r, &it);
+	assert_int_equal(rooms, 1);
+	/* More than the capacity is capped: an empty ring is room enough. */
+	assert_false(ring_wait_room(r, 1 << 30));
+	assert_true(n > 0);
+	ring_free(r);
+}
+
+/*
+ * Two threads: a producer that stops when the ring is full and sleeps on
+ * an eventfd until the room callback writes it, a consumer that releases
+ * records one at a time. A lost wake-up fails the poll timeout instead of
+ * hanging; every record arrives in order.
+ */
+struct room_stress {
+	struct ring	*r;
+	int		 efd;
+	uint64_t	 total;
+	_Atomic bool	 failed;
+};
+
+static void
+room_wake(void *arg)
+{
+	struct room_stress *rs = arg;
+	uint64_t one = 1;
+
+	if (write(rs->efd, &one, sizeof(one)) != sizeof(one))
+		atomic_store(&rs->failed, true);
+}
+
+static void *
+room_producer(void *arg)
+{
+	struct room_stress *rs = arg;
+
+	for (uint64_t seq = 0; seq < rs->total && !atomic_load(&rs->failed); ) {
+		uint64_t *p = ring_reserve(rs->r, 200);
+
+		if (p != NULL) {
+			*p = seq++;
+			ring_commit(rs->r, 200, 1);
+			continue;
+		}
+		if (ring_wait_room(rs->r, 4096)) {
+			struct pollfd pfd = { .fd = rs->efd, .events = POLLIN };
+			uint64_t v;
+
+			if (poll(&pfd, 1, 5000) != 1) {
+				atomic_store(&rs->failed, true);
+				break;
+			}
+			if (read(rs->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				atomic_store(&rs->failed, true);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_wait_room_two_threads(void **state)
+{
+	struct room_stress rs = { .total = 200000 };
+	struct ring_iter it;
+	struct ring_rec rec;
+	pthread_t t;
+	uint64_t want = 0;
+	time_t give_up = time(NULL) + 60;
+
+	(void)state;
+	rs.r = ring_new(16 * 1024, false);
+	assert_non_null(rs.r);
+	rs.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(rs.efd >= 0);
+	ring_set_room_cb(rs.r, room_wake, &rs);
+	assert_int_equal(pthread_create(&t, NULL, room_producer, &rs), 0);
+	while (want < rs.total && !atomic_load(&rs.failed) && time(NULL) < give_up) {
+		ring_iter_begin(rs.r, &it);
+		if (!ring_next(rs.r, &it, &rec)) {
+			sched_yield();
+			continue;
+		}
+		assert_int_equal(*(const uint64_t *)rec.data, want);
+		want++;
+		ring_release(rs.r, &it);
+	}
+	atomic_store(&rs.failed, atomic_load(&rs.failed) || want < rs.total);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_false(atomic_load(&rs.failed));
+	assert_int_equal(want, rs.total);
+	close(rs.efd);
+	ring_free(rs.r);
+}
+
 int
 main(void)
 {
@@ -1149,6 +1542,15 @@ main(void)
 		cmocka_unit_test(test_wakeup_litmus),
 		cmocka_unit_test(test_two_thread_stress),
 		cmocka_unit_test(test_adopt),
+		cmocka_unit_test(test_adopt_intact),
+		cmocka_unit_test(test_adopt_corrupt_length),
+		cmocka_unit_test(test_adopt_length_past_head),
+		cmocka_unit_test(test_adopt_head_mid_record),
+		cmocka_unit_test(test_adopt_misaligned),
+		cmocka_unit_test(test_adopt_bad_indices_and_counts),
+		cmocka_unit_test(test_count_tags),
+		cmocka_unit_test(test_wait_room),
+		cmocka_unit_test(test_wait_room_two_threads),
 	};
 
 	pool_init();
