@@ -114,6 +114,7 @@ struct consumer {
 	struct spool_pos	 consumed;	/* first record the plugin has not read */
 	struct spool_pos	 saved;
 	int			 cursor_err;
+	bool			 cursor_new;	/* no file yet: written at the start */
 
 	/* af_unix */
 	int			 lfd;
@@ -883,6 +884,23 @@ consumer_free(struct consumer *c)
 	free(c);
 }
 
+/* The highest segment number in dir, 0 if none. */
+static uint64_t
+newest_segment(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	uint64_t no, highest = 0;
+
+	if (dp == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL) /* cppcheck-suppress readdirCalled */
+		if (spool_parse_name(de->d_name, &no) && no > highest)
+			highest = no;
+	closedir(dp);
+	return highest;
+}
+
 /* Read the cursor as rauditd-ship does; a bad one is an error, a missing one the start. */
 static int
 cursor_load(struct consumer *c, char *err, size_t errlen)
@@ -894,6 +912,7 @@ cursor_load(struct consumer *c, char *err, size_t errlen)
 			log_warnx("dispatch: %s: the cursor %s is empty: from the oldest segment",
 			    c->conf.name, c->cursor_path);
 		c->consumed.segment = c->consumed.offset = 0;
+		c->cursor_new = true;
 		return 0;
 	}
 	if (rc < 0) {
@@ -942,6 +961,9 @@ consumer_new(struct dispatch *d, const struct plugins_conf *pc, char *err, size_
 		plugins_cursor_path(d->cursor_dir, pc->name, c->cursor_path, sizeof(c->cursor_path));
 		if (cursor_load(c, err, errlen) < 0)
 			goto fail;
+	} else {
+		/* af_unix starts at the end: no need to read the older segments. */
+		c->consumed.segment = newest_segment(d->cfg.spool_dir);
 	}
 	c->rd = spool_reader_open(d->cfg.spool_dir, &c->consumed, reader_event, c);
 	if (c->rd == NULL) {
@@ -967,6 +989,12 @@ consumer_start(struct consumer *c)
 	c->failures = 0;
 	c->backoff_ms = DISPATCH_BACKOFF_MIN_MS;
 	if (is_program(c)) {
+		/*
+		 * The file is the plugin's registration with retention: from now
+		 * on the segments it has not read are kept for it.
+		 */
+		if (c->cursor_new && spool_cursor_write(c->cursor_path, &c->consumed, true) == 0)
+			c->cursor_new = false;
 		start_child(c);
 		return;
 	}

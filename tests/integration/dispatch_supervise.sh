@@ -11,7 +11,8 @@
 #      refused with file:line and changes nothing;
 #   4. a dispatcher stopped and started again resumes each plugin from its
 #      cursor: new records arrive, nothing is sent twice;
-#   5. the status file's temp file is never followed through a planted
+#   5. a plugin's cursor file exists from its start (its registration
+#      with retention); the status file's temp file is never followed through a planted
 #      symlink; a bad plugins.d file stops the start with status 3.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
@@ -64,6 +65,8 @@ P1=$(dstatus p1 pid)
 full() { [ "$(dstatus p1 bytes)" -ge 65536 ]; }
 wait_for 5 full || fail "the pipe of p1 did not fill: $(dstatus p1 bytes) bytes"
 [ "$(dstatus p1 cursor_offset)" = 0 ] || fail "the cursor moved past records p1 never read: $(dstatus p1 cursor_offset)"
+# Registered with retention from its start, before it read anything.
+[ "$(sed -n 3p "$WORK/spool/plugin-p1.cursor")" = "offset 0" ] || fail "no cursor file for p1 at its start"
 kill -KILL "$P1"
 wait_for 10 serials_at_least "$WORK/out-p1.txt" 3000 ||
 	fail "p1's successor got $(file_serials "$WORK/out-p1.txt") of 3000 events: the records in the dead pipe were lost"
