@@ -1582,6 +1582,7 @@ dispatch_close(struct dispatch *d)
 	while (d->list != NULL) {
 		struct consumer *c = d->list;
 
+		d->list = c->next;
 		if (c->pid > 0) {
 			kill(c->pid, SIGKILL);
 			waitpid(c->pid, NULL, 0);

@@ -269,6 +269,7 @@ read_file(int dfd, const char *base, char *buf, size_t cap)
 	ssize_t n;
 	int fd, rc = 0;
 
+	buf[0] = '\0';
 	fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
