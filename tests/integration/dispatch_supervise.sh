@@ -12,8 +12,10 @@
 #   4. a dispatcher stopped and started again resumes each plugin from its
 #      cursor: new records arrive, nothing is sent twice;
 #   5. a plugin's cursor file exists from its start (its registration
-#      with retention); the status file's temp file is never followed through a planted
-#      symlink; a bad plugins.d file stops the start with status 3.
+#      with retention); the status file's temp file is never followed
+#      through a planted symlink; a bad plugins.d file stops the start
+#      with status 3;
+#   6. the generated unit file is complete and systemd-analyze accepts it.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/dispatch_lib.sh"
@@ -144,4 +146,21 @@ rc=$?
 [ "$rc" = 3 ] || fail "a bad plugin file: exit $rc, want 3"
 grep -q "$WORK/plugins/rel.conf:2: path \"relative\" is neither an absolute path" "$WORK/bad-start.log" ||
 	fail "no file:line error: $(cat "$WORK/bad-start.log")"
+
+# ---- 6. the unit file ---------------------------------------------------------------------------
+UNIT="$top_builddir/systemd/rauditd-dispatch.service"
+make -C "$top_builddir" systemd/rauditd-dispatch.service >/dev/null || fail "make systemd/rauditd-dispatch.service"
+! grep -q '@[a-z]*@' "$UNIT" || fail "placeholders left in $UNIT: $(grep '@[a-z]*@' "$UNIT")"
+for l in 'PartOf=rauditd.service' 'After=rauditd.service' 'Type=notify' 'KillMode=mixed' \
+    'RestartPreventExitStatus=2 3' 'WantedBy=rauditd.service'; do
+	grep -qx "$l" "$UNIT" || fail "$UNIT lacks $l"
+done
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$WORK/man/man5" "$WORK/man/man8"
+	for m in "$top_srcdir"/man/*.[58]; do cp "$m" "$WORK/man/man${m##*.}/"; done
+	sed "s|^ExecStart=[^ ]*|ExecStart=$RAUDITD_DISPATCH|" "$UNIT" >"$WORK/rauditd-dispatch.service"
+	MANPATH="$WORK/man" systemd-analyze verify "$WORK/rauditd-dispatch.service" >"$WORK/verify.out" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$WORK/verify.out")"
+	! grep -v 'rauditd.service' "$WORK/verify.out" | grep -q . || fail "systemd-analyze verify: $(cat "$WORK/verify.out")"
+fi
 exit 0
