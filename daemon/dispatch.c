@@ -154,6 +154,7 @@ struct dispatch {
 
 	struct lagseg		*lag;
 	size_t			 nlag;
+	bool			 lag_complete;	/* every segment counted to its end */
 };
 
 static uint64_t
@@ -612,7 +613,9 @@ stop_program(struct consumer *c)
 	ev_timer_stop(c->d->loop, &c->timer);
 	drop_pipe(c);
 	if (c->pid > 0) {
+		/* SIGCONT as systemd does: a stopped plugin can act on SIGTERM. */
 		kill(c->pid, SIGTERM);
+		kill(c->pid, SIGCONT);
 		c->state = C_STOPPING;
 		ev_timer_set(&c->timer, DISPATCH_TERM_S, 0.);
 		ev_timer_start(c->d->loop, &c->timer);
@@ -1112,6 +1115,7 @@ lag_scan(struct dispatch *d)
 	struct lagseg *now = NULL;
 	size_t n = 0, cap = 0, j = 0;
 	uint64_t budget = DISPATCH_LAG_SCAN_MAX, upto;
+	bool complete = true;
 	DIR *dir = opendir(d->cfg.spool_dir);
 	struct dirent *de;
 
@@ -1150,11 +1154,17 @@ lag_scan(struct dispatch *d)
 			g->scanned = d->lag[j].scanned;
 			g->lines = d->lag[j].lines;
 		}
-		if (g->scanned < g->size &&
-		    count_lines(d->cfg.spool_dir, g->no, g->scanned, g->size, &g->lines, &upto,
-		    &budget) >= 0)
-			g->scanned = upto;
+		if (g->scanned < g->size) {
+			int rc = count_lines(d->cfg.spool_dir, g->no, g->scanned, g->size, &g->lines,
+			    &upto, &budget);
+
+			if (rc >= 0)
+				g->scanned = upto;
+			if (rc != 0)
+				complete = false;
+		}
 	}
+	d->lag_complete = complete;
 	free(d->lag);
 	d->lag = now;
 	d->nlag = n;
@@ -1267,9 +1277,9 @@ status_write(struct dispatch *d)
 	lag_scan(d);
 	n = snprintf(text, cap, "dispatch_version %s\ndispatch_pid %ld\ndispatch_uptime_s %lld\n"
 	    "dispatch_updated %lld\ndispatch_reloads %llu\ndispatch_plugin_dir %s\n"
-	    "dispatch_consumers %zu\n", PACKAGE_VERSION, (long)getpid(),
-	    (long long)(time(NULL) - d->start_time), (long long)time(NULL),
-	    (unsigned long long)d->reloads, d->cfg.plugin_dir, count);
+	    "dispatch_consumers %zu\ndispatch_lag_complete %d\n", PACKAGE_VERSION,
+	    (long)getpid(), (long long)(time(NULL) - d->start_time), (long long)time(NULL),
+	    (unsigned long long)d->reloads, d->cfg.plugin_dir, count, d->lag_complete ? 1 : 0);
 	len = n > 0 ? (size_t)n : 0;
 	for (struct consumer *c = d->list; c && len < cap; c = c->next) {
 		n = status_consumer(d, c, text + len, cap - len);
@@ -1437,6 +1447,7 @@ stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 					d->final_rc = c->cursor_err;
 				if (c->pid > 0) {
 					kill(c->pid, SIGTERM);
+					kill(c->pid, SIGCONT);
 					c->state = C_STOPPING;
 				}
 			} else {

@@ -32,7 +32,8 @@
  * re-reads plugins.d: new plugins start, removed ones stop, changed ones
  * restart, failed ones get another chance. Stopping a plugin: the pipe gets
  * up to 2 s to drain, the cursor is saved, the pipe closed (the plugin sees
- * end of file) and the plugin sent SIGTERM, then SIGKILL after 5 s.
+ * end of file) and the plugin sent SIGTERM (and SIGCONT, as systemd does),
+ * then SIGKILL after 5 s.
  *
  * The af_unix output starts at the end of the spool (as auditd's socket
  * carries events from when a client connects) and keeps no cursor:

@@ -9,7 +9,8 @@
 #   3. SIGHUP: a new plugin starts, a removed one stops, a changed one is
 #      restarted, the failed one gets another chance; a bad file is
 #      refused with file:line and changes nothing;
-#   4. a dispatcher stopped and started again resumes each plugin from its
+#   4. a dispatcher stopped (with a plugin SIGSTOPped: it is continued
+#      with SIGTERM) and started again resumes each plugin from its
 #      cursor: new records arrive, nothing is sent twice;
 #   5. a plugin's cursor file exists from its start (its registration
 #      with retention); the status file's temp file is never followed
@@ -117,8 +118,13 @@ sleep 1
 rm "$WORK/plugins/zz.conf"
 
 # ---- 4. stop, more records, start: resume from the cursors ----------------------------------
+# A stopped plugin does not hold the stop up: it gets SIGCONT with SIGTERM.
+kill -STOP "$(dstatus p1 pid)"
+t0=$SECONDS
 stop_dispatch
 [ "$DSTATUS" = 0 ] || fail "rauditd-dispatch exited with $DSTATUS"
+[ $((SECONDS - t0)) -lt 5 ] || fail "the stop took $((SECONDS - t0)) s with a stopped plugin"
+! grep -q 'p1: pid [0-9]* did not exit on SIGTERM' "$WORK/dispatch.log" || fail "the stopped plugin needed SIGKILL"
 add_records 3001 500
 start_dispatch
 wait_for 10 serials_at_least "$WORK/out-p1.txt" 3500 || fail "p1 did not resume: $(file_serials "$WORK/out-p1.txt") of 3500"
