@@ -20,6 +20,9 @@
 #ifndef RAUDITD_SPOOL_DIR
 #define RAUDITD_SPOOL_DIR "/var/log/rauditd"
 #endif
+#ifndef RAUDITD_PLUGIN_DIR
+#define RAUDITD_PLUGIN_DIR "/etc/audit/plugins.d"
+#endif
 #ifndef RAUDITD_RUN_DIR
 #define RAUDITD_RUN_DIR "/run/rauditd"
 #endif
@@ -106,6 +109,10 @@ static const struct key keys[] = {
 	{ "ship_tls_key",	KT_OPTPATH, OFF(ship_tls_key),	0, 0, NULL, true, false },
 	{ "ship_tls_peer",	KT_HOST,   OFF(ship_tls_peer),	0, 0, NULL, true, false },
 	{ "ship_status",	KT_OPTPATH, OFF(ship_status),	0, 0, NULL, true, false },
+	/* rauditd-dispatch reads these at its start and on SIGHUP. */
+	{ "plugin_dir",		KT_PATH,   OFF(plugin_dir),	0, 0, NULL, true, false },
+	{ "plugin_cursor_dir",	KT_OPTPATH, OFF(plugin_cursor_dir), 0, 0, NULL, true, false },
+	{ "max_restarts",	KT_UINT,   OFF(max_restarts),	0, 10000, NULL, true, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -156,6 +163,10 @@ config_defaults(struct config *c)
 	 * window, the other half lets the cursor be written once per 512
 	 * records (a rename each, an fsync at most once a second).
 	 */
+	/* auditd's plugins.d, so Debian's laurel.conf and syslog.conf work unchanged. */
+	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", RAUDITD_PLUGIN_DIR);
+	/* auditd's max_restarts default. */
+	c->max_restarts = 10;
 	c->ship_window = 1024;
 	c->ship_timeout = 30;
 	c->ship_reconnect_min_ms = 100;
@@ -803,6 +814,13 @@ config_ship_status(const struct config *c, char *buf, size_t len)
 		snprintf(buf, len, "%s", c->ship_status);
 	else
 		snprintf(buf, len, "%s/ship.status", c->run_dir);
+	return buf;
+}
+
+const char *
+config_plugin_cursor_dir(const struct config *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", c->plugin_cursor_dir[0] ? c->plugin_cursor_dir : c->spool_dir);
 	return buf;
 }
 

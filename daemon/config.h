@@ -96,6 +96,11 @@ struct config {
 	char		ship_tls_key[PATH_MAX];
 	char		ship_tls_peer[CONFIG_HOST_MAX];	/* "" = the host of ship_target */
 	char		ship_status[PATH_MAX];	/* "" = ship.status in run_dir */
+
+	/* rauditd-dispatch: auditd's plugins fed from the spool. */
+	char		plugin_dir[PATH_MAX];	/* auditd's plugins.d */
+	char		plugin_cursor_dir[PATH_MAX];	/* "" = spool_dir */
+	uint32_t	max_restarts;		/* exits in a row before a plugin is left failed */
 };
 
 #define CONFIG_ERR_MAX	512
@@ -137,6 +142,12 @@ void config_apply_reloadable(struct config *dst, const struct config *src);
  */
 const char *config_ship_cursor(const struct config *c, char *buf, size_t len);
 const char *config_ship_status(const struct config *c, char *buf, size_t len);
+
+/*
+ * Where rauditd-dispatch keeps the plugins' cursor files:
+ * plugin_cursor_dir, or spool_dir when it is empty. Returns buf.
+ */
+const char *config_plugin_cursor_dir(const struct config *c, char *buf, size_t len);
 
 /*
  * What rauditd-ship needs beyond a file that parses: a ship_target, and

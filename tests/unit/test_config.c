@@ -589,7 +589,10 @@ static const char every_key[] =
 	"ship_tls_cert = /srv/host.pem\n"
 	"ship_tls_key = /srv/host.key\n"
 	"ship_tls_peer = *.example.com\n"
-	"ship_status = /srv/ship.status\n";
+	"ship_status = /srv/ship.status\n"
+	"plugin_dir = /srv/plugins.d\n"
+	"plugin_cursor_dir = /srv/cursors\n"
+	"max_restarts = 3\n";
 
 static void
 test_print_reparses(void **state)
@@ -714,6 +717,9 @@ static const struct {
 	{ "ship_tls_key",	"ship_tls_key = /tmp/h.key\n",	true },
 	{ "ship_tls_peer",	"ship_tls_peer = agg\n",	true },
 	{ "ship_status",	"ship_status = /tmp/ship.status\n", true },
+	{ "plugin_dir",		"plugin_dir = /tmp/plugins.d\n", true },
+	{ "plugin_cursor_dir",	"plugin_cursor_dir = /tmp/cursors\n", true },
+	{ "max_restarts",	"max_restarts = 3\n",		true },
 };
 
 #define NCHANGES	(sizeof(key_changes) / sizeof(key_changes[0]))
