@@ -71,6 +71,7 @@ static const struct key keys[] = {
 	{ "segment_size",	KT_SIZE,   OFF(segment_size),	64 * KiB, 64 * GiB, NULL, true, false },
 	{ "num_segments",	KT_UINT,   OFF(num_segments),	0, 1000000, NULL, true, false },
 	{ "max_spool_size",	KT_SIZE,   OFF(max_spool_size),	0, 1024 * GiB, NULL, true, false },
+	{ "seal_key",		KT_OPTPATH, OFF(seal_key),	0, 0, NULL, false, false },
 	{ "ring_size",		KT_SIZE,   OFF(ring_size),	64 * KiB, 16 * GiB, NULL, false, true },
 	{ "rcvbuf",		KT_SIZE,   OFF(rcvbuf),		64 * KiB, 2 * GiB - 1, NULL, false, false },
 	{ "ring_full_action",	KT_ENUM,   OFF(ring_full_action), 0, 0, ring_full_names, false, false },

@@ -82,6 +82,7 @@ struct config {
 	char		log_group[64];		/* group that may read the spool, "" = root only */
 	uint32_t	stats_interval;		/* seconds between metrics/STATUS updates */
 	char		metrics_file[PATH_MAX];	/* Prometheus textfile, "" = none */
+	char		seal_key[PATH_MAX];	/* chain sealing key file, "" = unkeyed */
 
 	/* rauditd-ship; the daemon uses ship_target and ship_cursor only. */
 	char		ship_target[CONFIG_HOST_MAX];	/* "HOST:PORT", "" = shipping off */
