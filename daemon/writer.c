@@ -3,6 +3,13 @@
  * into the spool, applies the flush policy, rotates and prunes segments,
  * and rides out disk errors by keeping records in the ring and retrying.
  * See the DESIGN block in writer.h.
+ *
+ * It also keeps the tamper-evidence chain (chain.h): the bytes of the open
+ * segment are digested once they are final (written, and synced when the
+ * flush policy rewrites a batch whose sync failed), a rotation seals the
+ * segment into the next one's DAEMON_ROTATE marker, and a start (also after
+ * a crash, an upgrade or an fd-store restart) resumes from the segment
+ * before, or writes a DAEMON_ERR op=chain-break saying why it cannot.
  */
 #include "build_config.h"
 
@@ -15,6 +22,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -22,6 +30,7 @@
 
 #include <libaudit.h>
 
+#include "chain.h"
 #include "cursors.h"
 #include "format.h"
 #include "log.h"
@@ -86,6 +95,12 @@ struct writer {
 	uint64_t		 held_floor;	/* the floor's segment at that pass */
 	bool			 nice_set;
 	int			 nice;
+	/* The chain: fields for the next marker, a break to explain after it. */
+	struct chain		*chain;
+	char			 chain_fields[CHAIN_FIELDS_MAX];
+	const char		*chain_break;	/* reason, or NULL */
+	bool			 chain_bad;	/* a digest update failed: break at the seal */
+	enum { KEY_IDLE, KEY_QUEUED, KEY_WRITTEN } key_step; /* marker -> key advance */
 };
 
 static int set_cursors(struct writer *w);
@@ -138,9 +153,29 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 		config_ship_cursor(c, ws->ship_cursor, sizeof(ws->ship_cursor));
 	else
 		ws->ship_cursor[0] = '\0';
+	snprintf(ws->seal_key, sizeof(ws->seal_key), "%s", c->seal_key);
 }
 
 static void sync_done(void *arg);
+
+/* The chain, keyed when a seal_key is configured. NULL with errno set. */
+static struct chain *
+chain_setup(const char *key_path)
+{
+	struct chain *c = chain_new();
+	const char *what = "";
+	int rc;
+
+	if (c == NULL || key_path[0] == '\0')
+		return c;
+	if ((rc = chain_key_open(c, key_path, &what)) < 0) {
+		log_warnx("writer: seal_key %s: %s: %s", key_path, what, strerror(-rc));
+		chain_free(c);
+		errno = -rc;
+		return NULL;
+	}
+	return c;
+}
 
 struct writer *
 writer_new(struct ring *ring, struct spool *spool,
@@ -173,14 +208,19 @@ writer_new(struct ring *ring, struct spool *spool,
 	}
 	w->cursors = cursors_new(1000);
 	w->syncer = syncer_new(sync_done, w);
-	if (w->cursors == NULL || w->syncer == NULL) {
+	errno = ENOMEM;
+	if (w->cursors != NULL && w->syncer != NULL)
+		w->chain = chain_setup(ws->seal_key);
+	if (w->cursors == NULL || w->syncer == NULL || w->chain == NULL) {
+		int e = errno;
+
 		cursors_free(w->cursors);
 		syncer_free(w->syncer);
 		pthread_mutex_destroy(&w->mu);
 		close(w->efd);
 		free(w->batch);
 		free(w);
-		errno = ENOMEM;
+		errno = e;
 		return NULL;
 	}
 	w->ring = ring;
@@ -277,13 +317,23 @@ add_daemon_record(struct writer *w, int type, const char *text)
 static void
 add_segment_marker(struct writer *w)
 {
-	char text[256];
+	char text[512];
 
 	snprintf(text, sizeof(text),
-	    "op=rotate-logs segment=%llu reason=%s pid=%ld res=success",
+	    "op=rotate-logs segment=%llu reason=%s pid=%ld %s res=success",
 	    (unsigned long long)spool_segment(w->spool), w->rotate_reason,
-	    (long)getpid());
+	    (long)getpid(), w->chain_fields);
 	add_daemon_record(w, AUDIT_DAEMON_ROTATE, text);
+	if (w->chain_break != NULL) {
+		snprintf(text, sizeof(text),
+		    "op=chain-break segment=%llu reason=%s res=failed",
+		    (unsigned long long)spool_segment(w->spool), w->chain_break);
+		add_daemon_record(w, AUDIT_DAEMON_ERR, text);
+		log_warnx("writer: the seal chain restarts at segment %llu: %s",
+		    (unsigned long long)spool_segment(w->spool), w->chain_break);
+		w->chain_break = NULL;
+	}
+	w->key_step = KEY_QUEUED;
 }
 
 static ssize_t
@@ -619,6 +669,145 @@ append(struct writer *w, size_t batch_len)
 	return 0;
 }
 
+/* ---- the seal chain (chain.h) ---------------------------------------- */
+
+/* The chain cannot go on: restart it at the open segment, explained. */
+static void
+chain_restart(struct writer *w, const char *why)
+{
+	int n = chain_start(w->chain, spool_segment(w->spool), w->chain_fields,
+	    sizeof(w->chain_fields));
+
+	if (n < 0)			/* cannot happen: room is CHAIN_FIELDS_MAX */
+		w->chain_fields[0] = '\0';
+	w->chain_break = why;
+	w->chain_bad = false;
+}
+
+/* Seal the segment just closed into the fields of the open one's marker. */
+static void
+chain_rotated(struct writer *w)
+{
+	int n;
+
+	if (w->chain_bad) {
+		chain_restart(w, "digest-failed");
+		return;
+	}
+	n = chain_seal(w->chain, w->chain_fields, sizeof(w->chain_fields));
+	if (n == -ESTALE)
+		chain_restart(w, "key-evolved-past-segment");
+	else if (n < 0)
+		chain_restart(w, "seal-failed");
+	else if (chain_segment(w->chain) != spool_segment(w->spool))
+		chain_restart(w, "segment-mismatch");
+}
+
+static int
+open_segment_ro(struct writer *w, uint64_t no, uint64_t *size)
+{
+	char path[PATH_MAX], name[SPOOL_NAME_LEN];
+	struct stat sb;
+	int fd;
+
+	spool_segment_name(name, sizeof(name), no);
+	snprintf(path, sizeof(path), "%s/%s", spool_dir(w->spool), name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	*size = (uint64_t)sb.st_size;
+	return fd;
+}
+
+/*
+ * A start (first, after a crash, an upgrade, an fd-store restart): the
+ * spool opened a new segment above the one that was newest, whose torn tail
+ * is already cut. Re-read that one to rebuild its digest and seal it; if it
+ * is empty (a crash before its marker was written), the one before it, and
+ * seal twice. A fresh spool starts the chain; anything else breaks it.
+ */
+static void
+chain_begin(struct writer *w)
+{
+	uint64_t seg = spool_segment(w->spool), prev = seg - 1, size = 0;
+	int fd, rc, seals = 1;
+
+	if (seg <= 1) {
+		chain_restart(w, NULL);
+		return;
+	}
+	fd = open_segment_ro(w, prev, &size);
+	if (fd >= 0 && size == 0 && prev > 1) {
+		close(fd);
+		prev--;
+		seals = 2;
+		fd = open_segment_ro(w, prev, &size);
+	}
+	if (fd == -ENOENT) {
+		/* Nothing before: a fresh spool. */
+		chain_restart(w, seals == 1 && spool_segment_count(w->spool) <= 1 ?
+		    NULL : "previous-segment-missing");
+		return;
+	}
+	if (fd < 0) {
+		chain_restart(w, "previous-segment-unreadable");
+		return;
+	}
+	rc = chain_resume(w->chain, fd, prev);
+	close(fd);
+	if (rc == -ENODATA) {
+		chain_restart(w, "previous-segment-not-chained");
+		return;
+	}
+	if (rc < 0) {
+		chain_restart(w, rc == -EINVAL ? "previous-marker-mismatch" :
+		    "previous-segment-unreadable");
+		return;
+	}
+	while (seals-- > 0 && w->chain_break == NULL)
+		chain_rotated(w);
+}
+
+/* Bytes now final in the open segment (the last append): into the digest. */
+static void
+chain_add(struct writer *w, size_t batch_len)
+{
+	if ((w->pre_len && chain_update(w->chain, w->pre, w->pre_len) < 0) ||
+	    (batch_len && chain_update(w->chain, w->batch, batch_len) < 0))
+		w->chain_bad = true;
+	/* The pre-batch buffer, with any marker in it, is on disk now. */
+	if (w->pre_len && w->key_step == KEY_QUEUED)
+		w->key_step = KEY_WRITTEN;
+}
+
+/*
+ * Keyed chain: once the marker holding the last seal is written and synced,
+ * the key moves on to the open segment and the old one is erased. A crash
+ * before leaves the key file behind, which the next seal makes up for.
+ */
+static void
+chain_advance_key(struct writer *w, bool synced)
+{
+	int rc;
+
+	if (w->key_step != KEY_WRITTEN)
+		return;
+	if (!chain_keyed(w->chain)) {
+		w->key_step = KEY_IDLE;
+		return;
+	}
+	if (!synced && do_sync(w, true) < 0)
+		return;			/* the next batch tries again */
+	w->key_step = KEY_IDLE;
+	if ((rc = chain_key_advance(w->chain)) < 0)
+		log_warnx("writer: rewriting the seal key for segment %llu: %s",
+		    (unsigned long long)chain_segment(w->chain), strerror(-rc));
+}
+
 /* max_spool_size deleted a segment rauditd-ship had not finished. */
 static void
 retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
@@ -710,8 +899,16 @@ run_retention(struct writer *w)
 static int
 rotate(struct writer *w, const char *reason)
 {
-	int rc = spool_rotate(w->spool);
+	int rc;
 
+	/* The open segment's marker is not written yet (a failing disk): a
+	 * new segment now would begin with the old segment's marker. */
+	if (w->key_step == KEY_QUEUED) {
+		log_warnx("writer: not rotating segment %llu before its first record is "
+		    "written", (unsigned long long)spool_segment(w->spool));
+		return -EAGAIN;
+	}
+	rc = spool_rotate(w->spool);
 	if (rc < 0) {
 		log_warnx("writer: rotate after segment %llu: %s",
 		    (unsigned long long)spool_segment(w->spool), strerror(-rc));
@@ -723,6 +920,7 @@ rotate(struct writer *w, const char *reason)
 	w->since_sync = w->unsynced_b = w->unsynced_ns = 0;
 	publish_risk(w);
 	w->rotate_reason = reason;
+	chain_rotated(w);
 	add_segment_marker(w);
 	run_retention(w);
 	return 0;
@@ -808,11 +1006,14 @@ write_batch(struct writer *w)
 		    strerror(-rc));
 		return rc;
 	}
+	/* Final now: not cut back, never written again. */
+	chain_add(w, len);
 	if (!durable(w))
 		note_written(w, written + markers, w->pre_len + len);
 	w->pre_len = 0;
 	publish(w, written, markers, &it);
 	ring_clear_inflight(w->ring);
+	chain_advance_key(w, durable(w));
 	if (w->state != WRITER_OK)
 		set_state(w, WRITER_OK, 0);
 	(void)group_commit(w);
@@ -909,6 +1110,7 @@ writer_main(void *arg)
 		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), w->nice);
 	update_spool_stats(w);
 	if (!w->resuming) {
+		chain_begin(w);
 		add_segment_marker(w);
 		add_daemon_record(w, AUDIT_DAEMON_START, w->start_text);
 		run_retention(w);
@@ -964,8 +1166,9 @@ writer_main(void *arg)
 	if (ring_used(w->ring) == 0 || w->state == WRITER_OK) {
 		add_daemon_record(w, AUDIT_DAEMON_END, text);
 		if (append(w, 0) == 0) {
+			chain_add(w, 0);
 			w->pre_len = 0;
-			do_sync(w, false);
+			chain_advance_key(w, do_sync(w, false) == 0);
 		}
 	}
 	set_state(w, WRITER_STOPPED, 0);
@@ -979,8 +1182,9 @@ detached:
 	 * next image finds the spool as durable as a stop would leave it. */
 	settle_sync(w);
 	if (w->state == WRITER_OK && append(w, 0) == 0) {
+		chain_add(w, 0);
 		w->pre_len = 0;
-		do_sync(w, false);
+		chain_advance_key(w, do_sync(w, false) == 0);
 	}
 	atomic_store(&w->finished, true);
 	return NULL;
@@ -1070,6 +1274,7 @@ writer_free(struct writer *w)
 	spool_close(w->spool);
 	cursors_free(w->cursors);
 	syncer_free(w->syncer);
+	chain_free(w->chain);
 	format_enricher_free(w->enr);
 	pthread_mutex_destroy(&w->mu);
 	close(w->efd);

@@ -44,6 +44,7 @@ struct writer_settings {
 	uint32_t		batch_size;
 	uint32_t		retry_interval_ms;
 	char			ship_cursor[PATH_MAX];	/* rauditd-ship's, "" = none */
+	char			seal_key[PATH_MAX];	/* chain key file, "" = unkeyed (start only) */
 };
 
 void writer_settings_from_config(struct writer_settings *ws, const struct config *c);
