@@ -110,6 +110,7 @@ test_defaults(void **state)
 	assert_string_equal(c.control_group, "");
 	assert_int_equal(c.stats_interval, 5);
 	assert_string_equal(c.metrics_file, "");
+	assert_string_equal(c.seal_key, "");
 
 	/* An empty file and a file of comments change nothing. */
 	parse_ok(&e, "");
@@ -397,6 +398,10 @@ test_paths(void **state)
 	assert_string_equal(c.metrics_file, "/var/lib/node-exporter/rauditd.prom");
 	parse_ok(&c, "metrics_file =\n");
 	assert_string_equal(c.metrics_file, "");
+	parse_ok(&c, "seal_key = /var/lib/rauditd/seal.key\n");
+	assert_string_equal(c.seal_key, "/var/lib/rauditd/seal.key");
+	parse_bad("seal_key = seal.key\n", -EINVAL,
+	    "t.conf:1: seal_key must be an absolute path, got \"seal.key\"");
 	parse_bad("metrics_file = rauditd.prom\n", -EINVAL,
 	    "t.conf:1: metrics_file must be an absolute path, got \"rauditd.prom\"");
 	/* The others may not be empty. */
@@ -553,6 +558,7 @@ static const char every_key[] =
 	"segment_size = 1000001\n"
 	"num_segments = 3\n"
 	"max_spool_size = 3G\n"
+	"seal_key = /srv/seal.key\n"
 	"ring_size = 128M\n"
 	"rcvbuf = 96K\n"
 	"ring_full_action = drop\n"
@@ -680,6 +686,7 @@ static const struct {
 	{ "segment_size",	"segment_size = 128M\n",	true },
 	{ "num_segments",	"num_segments = 3\n",		true },
 	{ "max_spool_size",	"max_spool_size = 1G\n",	true },
+	{ "seal_key",		"seal_key = /tmp/seal.key\n",	false },
 	{ "ring_size",		"ring_size = 128M\n",		false },
 	{ "rcvbuf",		"rcvbuf = 64M\n",		false },
 	{ "ring_full_action",	"ring_full_action = drop\n",	false },
