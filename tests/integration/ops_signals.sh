@@ -44,7 +44,7 @@ log_has 'rotating on SIGUSR1' || fail "no rotation message"
 first_line() { [ -n "$(head -1 "$WORK/spool/audit-00000002.log")" ]; }
 wait_for 10 first_line || fail "segment 2 stays empty"
 head -1 "$WORK/spool/audit-00000002.log" |
-	grep -Eq '^type=DAEMON_ROTATE msg=audit\([0-9]+\.[0-9]{3}:[0-9]+\): op=rotate-logs segment=2 reason=request pid='"$RPID"' res=success$' ||
+	grep -Eq '^type=DAEMON_ROTATE msg=audit\([0-9]+\.[0-9]{3}:[0-9]+\): op=rotate-logs segment=2 reason=request pid='"$RPID"' chain=sha256 chain_seg=1 chain_digest=[0-9a-f]{64} chain_link=[0-9a-f]{64} res=success$' ||
 	fail "segment 2 does not start with its marker: $(head -1 "$WORK/spool/audit-00000002.log")"
 head -1 "$WORK/spool/audit-00000001.log" | grep -q '^type=DAEMON_ROTATE .* segment=1 reason=start ' ||
 	fail "segment 1 does not start with its marker"
