@@ -16,6 +16,8 @@
  *	hang			writes and fsyncs block until the mode changes
  *	eio			writes and fsyncs fail with EIO
  *	enospc			writes fail with ENOSPC; fsync passes
+ *	fsynceio		fsyncs fail with EIO; writes pass (a batch
+ *				written whose sync fails: flush = data rewrites it)
  * The file is re-read at the start of every faulted operation, so a change
  * is in force for every write or fsync that starts after the command that
  * changed the file has returned: a shell test needs no handshake. Writers
@@ -85,7 +87,8 @@ enum ff_mode {
 	FF_DELAY,
 	FF_HANG,
 	FF_EIO,
-	FF_ENOSPC
+	FF_ENOSPC,
+	FF_FSYNC_EIO
 };
 
 struct ff_fault {
@@ -146,6 +149,7 @@ ff_mode_name(enum ff_mode m)
 	case FF_HANG:	return "hang";
 	case FF_EIO:	return "eio";
 	case FF_ENOSPC:	return "enospc";
+	case FF_FSYNC_EIO: return "fsynceio";
 	}
 	return "?";
 }
@@ -188,6 +192,8 @@ ff_parse(char *line, struct ff_fault *f)
 		f->mode = FF_EIO;
 	else if (n == 1 && strcmp(tok[0], "enospc") == 0)
 		f->mode = FF_ENOSPC;
+	else if (n == 1 && strcmp(tok[0], "fsynceio") == 0)
+		f->mode = FF_FSYNC_EIO;
 	else if (n == 3 && strcmp(tok[0], "delay") == 0) {
 		f->mode = FF_DELAY;
 		if (ff_parse_us(tok[1], &f->write_us) < 0 ||
@@ -308,6 +314,8 @@ ff_gate(struct faultfs *ff, enum ff_op op)
 		return -EIO;
 	case FF_ENOSPC:
 		return op == FF_OP_WRITE ? -ENOSPC : 0;
+	case FF_FSYNC_EIO:
+		return op == FF_OP_FSYNC ? -EIO : 0;
 	case FF_OK:
 	case FF_HANG:	/* only reached when stopping: let it through */
 		break;
@@ -726,7 +734,7 @@ ff_usage(const char *prog)
 	fprintf(stderr,
 	    "usage: %s BACKING_DIR MOUNTPOINT -c CONTROL_FILE [options]\n"
 	    "CONTROL_FILE holds the mode: ok | delay WRITE_US FSYNC_US | "
-	    "hang | eio | enospc\n\n", prog);
+	    "hang | eio | enospc | fsynceio\n\n", prog);
 }
 
 /* Absolute path of the control file and of its directory. */
