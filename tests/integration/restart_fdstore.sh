@@ -7,7 +7,8 @@
 # socket, takes the registration over and writes what the ring held.
 # Checks: every event is in the spool or counted by the serial-gap counter,
 # the new instance removed the dead one's exclude rule, the kernel state is
-# restored at the end. Reports what each restart carried over and lost.
+# restored at the end, and the seal chain verifies unbroken across both
+# restarts. Reports what each restart carried over and lost.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -76,4 +77,8 @@ grep -E 'restart: .* carried over' "$WORK/rauditd.log" | sed 's/^/  /' >&2
 # What was lost in a hand-over window must be bounded and visible.
 [ "$missing" -le $((RATE / 10)) ] || fail "$missing events lost in two restarts"
 [ "$(kstat pid)" = 0 ] || fail "still registered"
+# The seal chain runs unbroken through every hand-over.
+v=$("$top_builddir/rauditctl" verify "$WORK/spool" 2>&1) || { printf '%s\n' "$v" >&2; fail "the spool does not verify"; }
+printf '%s\n' "$v" | grep -q 'chain: [1-9][0-9]* sealed segment(s) verified, 0 explained break(s), 0 problem(s)' ||
+	{ printf '%s\n' "$v" >&2; fail "the chain is not whole"; }
 exit 0

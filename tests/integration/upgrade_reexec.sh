@@ -4,7 +4,8 @@
 # registration stays with the pid and the socket, the ring is handed over
 # as a memfd. Checks: every event's serial is in the spool exactly once (no
 # duplicates, none missing), the kernel's lost counter is unchanged, the
-# registered pid never changes, and each image reports what it carried over.
+# registered pid never changes, each image reports what it carried over,
+# and the seal chain verifies unbroken across the ten re-executions.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -62,4 +63,8 @@ grep 'carried over' "$WORK/rauditd.log" | sed 's/^/  /' >&2
 [ "$carried" = "$UPGRADES" ] || fail "$carried of $UPGRADES images reported what they carried over"
 [ "$(grep -c '^type=DAEMON_START ' "$WORK/all.log")" = $((UPGRADES + 1)) ] || fail "expected one DAEMON_START per image"
 [ "$(grep -c '^type=DAEMON_END ' "$WORK/all.log")" = 1 ] || fail "expected one DAEMON_END"
+# The seal chain runs unbroken through every hand-over.
+v=$("$top_builddir/rauditctl" verify "$WORK/spool" 2>&1) || { printf '%s\n' "$v" >&2; fail "the spool does not verify"; }
+printf '%s\n' "$v" | grep -q 'chain: [1-9][0-9]* sealed segment(s) verified, 0 explained break(s), 0 problem(s)' ||
+	{ printf '%s\n' "$v" >&2; fail "the chain is not whole"; }
 exit 0
