@@ -901,13 +901,11 @@ rotate(struct writer *w, const char *reason)
 {
 	int rc;
 
-	/* The open segment's marker is not written yet (a failing disk): a
-	 * new segment now would begin with the old segment's marker. */
-	if (w->key_step == KEY_QUEUED) {
-		log_warnx("writer: not rotating segment %llu before its first record is "
-		    "written", (unsigned long long)spool_segment(w->spool));
+	/* Daemon records for the open segment are not written yet (a failing
+	 * disk): a new segment now would not begin with its own marker, or
+	 * would begin with the old segment's. The caller tries again later. */
+	if (w->pre_len > 0)
 		return -EAGAIN;
-	}
 	rc = spool_rotate(w->spool);
 	if (rc < 0) {
 		log_warnx("writer: rotate after segment %llu: %s",
@@ -1042,7 +1040,8 @@ take_requests(struct writer *w)
 			log_warnx("writer: too many consumer cursors, or a path too long");
 		run_retention(w);
 	}
-	if (atomic_exchange(&w->rotate_req, false))
+	/* Waits for the records ahead of it (see rotate). */
+	if (w->pre_len == 0 && atomic_exchange(&w->rotate_req, false))
 		rotate(w, "request");
 	/* A consumer moved on past what the last pass kept for it. */
 	if (w->held > 0) {

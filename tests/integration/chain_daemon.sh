@@ -13,7 +13,9 @@
 # Finally the two ways a start must break the chain, each explained by a
 # DAEMON_ERR op=chain-break after the marker: a key file already evolved
 # past the open segment (the spool still verifies with the verification
-# key) and a spool written before chaining.
+# key) and a spool written before chaining. On faultfs (root): a batch
+# rewritten after a failed fsync (flush = data) is digested once, and a
+# rotation requested while the disk refuses writes waits for the marker.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -52,6 +54,8 @@ N=0
 # start: the daemon on a new test-input socket, until it logged its start.
 start() {
 	N=$((N + 1)); SOCK=$WORK/in$N.sock
+	cat "$WORK/rauditd.log" >>"$WORK/rauditd.all" 2>/dev/null
+	: >"$WORK/rauditd.log"
 	start_rauditd "$CONF" -T "$SOCK"
 	wait_for 10 sock_or_dead "$SOCK" || fail "no test-input socket after 10 s"
 	kill -0 "$RPID" 2>/dev/null || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited at start"; }
@@ -200,8 +204,9 @@ grep -q '1 explained break(s), 1 problem(s)' "$WORK/v_old.out" &&
 	fail "pre-chain spool: $(cat "$WORK/v_old.out")"
 
 # ---- 8: flush = data, a batch written whose fsync fails is cut and rewritten ----
-# It must be digested once, as it ends up on disk: the spool verifies. Needs
-# faultfs (root, FUSE); mandatory under CI as root.
+# It must be digested once, as it ends up on disk: the spool verifies. Then
+# rotations requested on a full disk. Needs faultfs (root, FUSE); mandatory
+# under CI as root.
 fuse_why=
 [ "$(id -u)" = 0 ] || fuse_why="not root"
 [ -c /dev/fuse ] || fuse_why="${fuse_why:+$fuse_why; }/dev/fuse missing"
@@ -226,7 +231,6 @@ flush = data
 retry_interval = 100
 seal_key = $WORK/seal2.key
 CONF
-: >"$WORK/rauditd.log"
 start
 wait_for 10 started || fail "no start on faultfs"
 feed 200 60000
@@ -241,6 +245,24 @@ wait_for 20 drained || fail "the writer did not catch up after the fsync errors"
 ctl rotate >/dev/null || fail "rauditctl rotate refused"
 feed 100 62000
 wait_for 20 drained || fail "the writer did not catch up after the rotation"
+# A disk that refuses writes (ENOSPC) but not fsyncs: a rotation requested
+# while the new segment's marker is still unwritten waits for it, so no
+# segment begins with another's marker or without its own.
+SPOOL=$MNT/spool
+n=$(newest)
+ff_mode enospc
+feed 50 63000
+ctl rotate >/dev/null || fail "rauditctl rotate refused"
+wait_for 10 sh -c "[ -e '$(seg $((n + 1)))' ]" || fail "no rotation on a full disk"
+ctl rotate >/dev/null || fail "rauditctl rotate refused"
+sleep 0.5
+[ -e "$(seg $((n + 2)))" ] && fail "rotated again before segment $((n + 1))'s marker was written"
+ff_mode ok
+wait_for 20 drained || fail "the writer did not catch up after ENOSPC"
+wait_for 10 marked "$(seg $((n + 2)))" " segment=$((n + 2)) reason=request .* chain_seg=$((n + 1)) " ||
+	fail "the deferred rotation: $(head -1 "$(seg $((n + 2)))" 2>&1)"
+head -1 "$(seg $((n + 1)))" | grep -q " segment=$((n + 1)) reason=request " ||
+	fail "segment $((n + 1)) does not begin with its marker: $(head -1 "$(seg $((n + 1)))")"
 stop_rauditd 30
 [ "$RSTATUS" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS"; }
 rewrites=$(grep -c 'the batch stays in the ring and is written again' "$WORK/rauditd.log")
