@@ -684,9 +684,9 @@ chain_restart(struct writer *w, const char *why)
 	w->chain_bad = false;
 }
 
-/* Seal the segment just closed into the fields of the open one's marker. */
+/* Seal the chain's open segment into the fields of the next one's marker. */
 static void
-chain_rotated(struct writer *w)
+chain_seal_one(struct writer *w)
 {
 	int n;
 
@@ -699,7 +699,14 @@ chain_rotated(struct writer *w)
 		chain_restart(w, "key-evolved-past-segment");
 	else if (n < 0)
 		chain_restart(w, "seal-failed");
-	else if (chain_segment(w->chain) != spool_segment(w->spool))
+}
+
+/* The segment just closed, sealed for the marker of the spool's open one. */
+static void
+chain_rotated(struct writer *w)
+{
+	chain_seal_one(w);
+	if (w->chain_break == NULL && chain_segment(w->chain) != spool_segment(w->spool))
 		chain_restart(w, "segment-mismatch");
 }
 
@@ -768,7 +775,11 @@ chain_begin(struct writer *w)
 		    "previous-segment-unreadable");
 		return;
 	}
-	while (seals-- > 0 && w->chain_break == NULL)
+	/* The first of two seals (the empty segment's predecessor) is
+	 * written nowhere: the verifier folds it in. */
+	if (seals == 2)
+		chain_seal_one(w);
+	if (w->chain_break == NULL)
 		chain_rotated(w);
 }
 

@@ -10,8 +10,9 @@
 # have moved on (forward security). Then tampering with that real spool: a
 # byte edited in a sealed segment, a middle segment deleted, a sealed
 # segment cut short, two segments swapped; each fails, naming the segment.
-# Finally the two ways a start must break the chain, each explained by a
-# DAEMON_ERR op=chain-break after the marker: a key file already evolved
+# A start after an empty newest segment (a crash before its marker) seals
+# through it without a break. Finally the two ways a start must break the
+# chain, each explained by a DAEMON_ERR op=chain-break after the marker: a key file already evolved
 # past the open segment (the spool still verifies with the verification
 # key) and a spool written before chaining. On faultfs (root): a batch
 # rewritten after a failed fsync (flush = data) is digested once, and a
@@ -164,6 +165,22 @@ tamper reorder
 a=$(seg "$M" "$T"); c=$(seg $((M + 1)) "$T")
 mv "$a" "$a.x"; mv "$c" "$a"; mv "$a.x" "$c"
 rejected reorder "$(basename "$a")"
+
+# ---- 5b: a crash right after a segment was created, before its marker --------
+# The newest segment is empty: the next start seals the one before it and
+# the empty one, in its marker, without a break.
+touch "$(seg $((L + 1)))"
+start
+wait_for 10 started || fail "no start after an empty newest segment"
+stop_rauditd 30
+[ "$RSTATUS" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS"; }
+head -1 "$(seg $((L + 2)))" | grep -q " segment=$((L + 2)) reason=start .* chain_seg=$((L + 1)) " ||
+	fail "marker after an empty segment: $(head -1 "$(seg $((L + 2)))")"
+grep -q 'op=chain-break' "$(seg $((L + 2)))" && fail "a chain break after an empty segment"
+ctl verify "$SPOOL" --key "$VKEY" >"$WORK/v_empty.out" 2>&1 ||
+	fail "a spool with an empty segment does not verify: $(cat "$WORK/v_empty.out")"
+grep -q ' 0 explained break(s), 0 problem(s)' "$WORK/v_empty.out" || fail "empty segment: $(cat "$WORK/v_empty.out")"
+L=$(newest)
 
 # ---- 6: a key file ahead of the spool: an explained break, still verifiable ------
 # The key file is made one evolution ahead (as chain_verify.sh computes it):
