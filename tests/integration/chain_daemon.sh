@@ -12,11 +12,12 @@
 # segment cut short, two segments swapped; each fails, naming the segment.
 # A start after an empty newest segment (a crash before its marker) seals
 # through it without a break. Finally the two ways a start must break the
-# chain, each explained by a DAEMON_ERR op=chain-break after the marker: a key file already evolved
-# past the open segment (the spool still verifies with the verification
-# key) and a spool written before chaining. On faultfs (root): a batch
-# rewritten after a failed fsync (flush = data) is digested once, and a
-# rotation requested while the disk refuses writes waits for the marker.
+# chain, each explained by a DAEMON_ERR op=chain-break after the marker: a
+# key file already evolved past the open segment (the spool still verifies
+# with the verification key) and a spool written before chaining. On
+# faultfs (root): a batch rewritten after a failed fsync (flush = data) is
+# digested once, and a rotation requested while the disk refuses writes
+# waits for the marker.
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
