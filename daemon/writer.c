@@ -1146,7 +1146,8 @@ writer_settings_auditd(struct writer_settings *ws, const struct config *c)
 		log_warnx("writer: name_format: cannot resolve the host name (%s); node=%s",
 		    strerror(-rc), ws->node[0] ? ws->node : "(none)");
 	ws->view_log_file[0] = '\0';
-	if (c->auditd_view && auditview_log_file(AUDITVIEW_AUDITD_CONF, ws->view_log_file,
+	if (c->auditd_view && auditview_auditd_conf() != NULL &&
+	    auditview_log_file(auditview_auditd_conf(), ws->view_log_file,
 	    sizeof(ws->view_log_file), err, sizeof(err)) < 0) {
 		log_warnx("writer: auditd_view: %s; no view for auditd's tools", err);
 		ws->view_log_file[0] = '\0';
