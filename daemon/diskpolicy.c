@@ -40,6 +40,8 @@ struct diskpolicy {
 	uint64_t		next_check_ns;
 	uint64_t		exec_started, exec_failed, exec_killed;
 	int			statvfs_err;	/* last statvfs error, logged once */
+	uint64_t		loss_logged_ns;	/* loss is logged at most once a second */
+	uint64_t		loss_quiet;	/* losses not logged since */
 };
 
 static const char *const event_names[DISKPOLICY_EVENTS] = {
@@ -344,11 +346,24 @@ fire(struct diskpolicy *p, enum diskpolicy_event ev, const char *detail)
 		return;
 	snprintf(text, sizeof(text), "op=%s %s action=%s res=failed", event_names[ev],
 	    detail, kind_name(a->kind));
-	if (p->hooks.record)
+	/* A loss has its own record already (op=overflow, op=retention-unshipped). */
+	if (p->hooks.record && ev != DISKPOLICY_LOSS)
 		p->hooks.record(p->hooks.arg, text);
-	log_warnx("diskpolicy: %s (%s); action %s%s%s", event_names[ev], detail,
-	    kind_name(a->kind), a->kind == DISKPOLICY_EXEC ? " " : "",
-	    a->kind == DISKPOLICY_EXEC ? a->path : "");
+	if (ev == DISKPOLICY_LOSS && mono_ns() - p->loss_logged_ns < 1000000000u &&
+	    p->loss_logged_ns != 0)
+		p->loss_quiet++;
+	else {
+		if (ev == DISKPOLICY_LOSS) {
+			if (p->loss_quiet > 0)
+				log_warnx("diskpolicy: %llu more loss(es) not logged",
+				    (unsigned long long)p->loss_quiet);
+			p->loss_logged_ns = mono_ns();
+			p->loss_quiet = 0;
+		}
+		log_warnx("diskpolicy: %s (%s); action %s%s%s", event_names[ev], detail,
+		    kind_name(a->kind), a->kind == DISKPOLICY_EXEC ? " " : "",
+		    a->kind == DISKPOLICY_EXEC ? a->path : "");
+	}
 	if (a->kind == DISKPOLICY_EXEC)
 		run_exec(p, ev, a->path);
 	else if (a->kind == DISKPOLICY_ROTATE && p->hooks.rotate) {

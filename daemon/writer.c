@@ -92,6 +92,8 @@ struct writer {
 	struct diskpolicy	*dp;
 	struct auditview	*view;
 	int			 view_err;	/* last view error, logged once */
+	char			 dp_text[4096];	/* its records' texts, NUL-separated, */
+	size_t			 dp_len;	/* waiting for dp_flush() */
 };
 
 static int set_cursors(struct writer *w);
@@ -152,6 +154,7 @@ static void sync_done(void *arg);
 static void writer_auditd_open(struct writer *w);
 static void writer_view_update(struct writer *w);
 static size_t node_prefix(const struct writer *w, char *out, size_t cap);
+static void dp_flush(struct writer *w);
 
 struct writer *
 writer_new(struct ring *ring, struct spool *spool,
@@ -976,6 +979,7 @@ writer_main(void *arg)
 		now = mono_ns();
 		if (w->dp != NULL)
 			diskpolicy_check(w->dp, spool_dir(w->spool), now);
+		dp_flush(w);
 		if (w->state != WRITER_OK && now < w->next_retry_ns) {
 			uint64_t until = w->next_retry_ns;
 
@@ -1163,10 +1167,31 @@ node_prefix(const struct writer *w, char *out, size_t cap)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/*
+ * The policy's records wait here until the top of the writer's loop: one
+ * made between an append and a rotation must not go into pre before the
+ * new segment's marker, which has to be the segment's first line.
+ */
 static void
 dp_record(void *arg, const char *text)
 {
-	add_daemon_record(arg, AUDIT_DAEMON_ERR, text);
+	struct writer *w = arg;
+	size_t n = strlen(text) + 1;
+
+	if (n > sizeof(w->dp_text) - w->dp_len) {
+		log_warnx("writer: too many disk policy records at once; \"%s\" not written", text);
+		return;
+	}
+	memcpy(w->dp_text + w->dp_len, text, n);
+	w->dp_len += n;
+}
+
+static void
+dp_flush(struct writer *w)
+{
+	for (size_t i = 0; i < w->dp_len; i += strlen(w->dp_text + i) + 1)
+		add_daemon_record(w, AUDIT_DAEMON_ERR, w->dp_text + i);
+	w->dp_len = 0;
 }
 
 /*

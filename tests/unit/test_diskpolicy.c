@@ -190,11 +190,12 @@ test_faults_and_ignore(void **state)
 	assert_string_equal(s.records[1], "op=disk_full errno=0 state=recovered res=success");
 	diskpolicy_fault(p, DISKPOLICY_DISK_ERROR, true, -EIO);
 	assert_string_equal(s.records[2], "op=disk_error errno=5 action=syslog res=failed");
-	/* Losses fire every time: each one is news. */
+	/* Losses fire every time: each one is news. Their record is the
+	 * writer's own (op=overflow ...), not a second one. */
 	diskpolicy_loss(p, "reason=ring records=3");
 	diskpolicy_loss(p, "reason=ring records=4");
 	assert_int_equal(diskpolicy_fired(p, DISKPOLICY_LOSS), 2);
-	assert_string_equal(s.records[4], "op=loss reason=ring records=4 action=syslog res=failed");
+	assert_int_equal(s.nrec, 3);
 	diskpolicy_free(p);
 }
 
