@@ -26,6 +26,7 @@
 
 #include <ev.h>
 
+#include "auditview.h"
 #include "config.h"
 #include "control.h"
 #include "control_proto.h"
@@ -1406,6 +1407,7 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		config_print(&d->cfg, stdout);
+		auditview_print_check(stdout, d->cfg.auditd_view);
 		return EXIT_OK;
 	}
 
