@@ -11,7 +11,7 @@
 # Environment (defaults in brackets):
 #   BENCH_RUNS [3]  BENCH_SECONDS [10]  BENCH_PROCS [2]  BENCH_RATE [10000]
 #   BENCH_DAEMONS ["null file auditd rauditd"]
-#   BENCH_SCENARIOS ["fast enriched slow hang sigstop"]
+#   BENCH_SCENARIOS ["fast enriched slow hang sigstop sigstop_flood"]
 #   BENCH_WORK [/var/tmp]: parent of the scratch directory (root filesystem)
 #   BENCH_RAUDITD_CONF [""]: extra rauditd.conf lines (\n-separated), for
 #   diagnosis only, e.g. BENCH_RAUDITD_CONF="flush = none"
@@ -19,7 +19,9 @@
 # Scenarios: fast (a directory on the root filesystem); slow (faultfs, write
 # +100 us and fsync +20 ms); hang (faultfs hangs every write and fsync from
 # 3 s into the run until 5 s later); sigstop (the daemon is SIGSTOPped 3 s
-# into a load paced at BENCH_RATE calls/s, SIGCONTed 5 s later); enriched
+# into a load paced at BENCH_RATE calls/s, SIGCONTed 5 s later);
+# sigstop_flood (the same under the unpaced load: what the socket's receive
+# buffer holds while the daemon cannot read); enriched
 # (fast disk, auditd log_format = ENRICHED and rauditd log_format =
 # enriched, the load running as uid 4000000, which has no passwd entry).
 #
@@ -51,7 +53,7 @@ DURATION=${BENCH_SECONDS:-10}
 PROCS=${BENCH_PROCS:-2}
 RATE=${BENCH_RATE:-10000}
 DAEMONS=${BENCH_DAEMONS:-null file auditd rauditd}
-SCENARIOS=${BENCH_SCENARIOS:-fast enriched slow hang sigstop}
+SCENARIOS=${BENCH_SCENARIOS:-fast enriched slow hang sigstop sigstop_flood}
 FAULT_AT=3		# s into the run when the hang / SIGSTOP starts
 FAULT_LEN=5		# s it lasts
 SLOW_WRITE_US=100
@@ -325,6 +327,7 @@ run_dir = $1/run
 enable = yes
 num_segments = 0
 log_format = $3
+rules = none
 EOF
 	# Diagnosis only (e.g. "flush = none"); the reported run leaves it empty.
 	[ -n "${BENCH_RAUDITD_CONF:-}" ] && printf '%b\n' "$BENCH_RAUDITD_CONF" >>"$1/rauditd.conf"
@@ -426,7 +429,7 @@ run_one() {
 	hang)
 		sleep "$FAULT_AT"; ff_mode hang
 		sleep "$FAULT_LEN"; ff_mode ok ;;
-	sigstop)
+	sigstop|sigstop_flood)
 		sleep "$FAULT_AT"; kill -STOP "$DPID"
 		sleep "$FAULT_LEN"; kill -CONT "$DPID" ;;
 	esac
@@ -619,6 +622,7 @@ for s in $SCENARIOS; do
 	case $s in
 	hang) plot hang "disk hangs ${FAULT_LEN} s (faultfs) under an unpaced load of $PROCS processes" ;;
 	sigstop) plot sigstop "daemon SIGSTOPped ${FAULT_LEN} s under a load paced at $RATE calls/s" ;;
+	sigstop_flood) plot sigstop_flood "daemon SIGSTOPped ${FAULT_LEN} s under an unpaced load of $PROCS processes" ;;
 	esac
 done
 log "done in $((SECONDS - START)) s; $OUT/summary.md"

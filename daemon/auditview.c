@@ -60,6 +60,34 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *
+auditview_auditd_conf(void)
+{
+	const char *e = getenv("RAUDITD_AUDITD_CONF");
+
+	if (e == NULL)
+		return AUDITVIEW_AUDITD_CONF;
+	return e[0] != '\0' ? e : NULL;
+}
+
+void
+auditview_print_check(FILE *fp, bool on)
+{
+	const char *conf = auditview_auditd_conf();
+	char lf[PATH_MAX], err[512];
+
+	if (on && conf == NULL)
+		fprintf(fp, AUDITVIEW_CHECK_PREFIX "off (RAUDITD_AUDITD_CONF is empty)\n");
+	else if (!on)
+		fprintf(fp, AUDITVIEW_CHECK_PREFIX "off; ausearch and aureport without -if "
+		    "will not find rauditd's records\n");
+	else if (auditview_log_file(conf, lf, sizeof(lf), err, sizeof(err)) < 0)
+		fprintf(fp, AUDITVIEW_CHECK_PREFIX "%s; no view for auditd's tools\n", err);
+	else
+		fprintf(fp, AUDITVIEW_CHECK_PREFIX "ausearch and aureport will look at %s "
+		    "(log_file of %s)\n", lf, conf);
+}
+
 int
 auditview_log_file(const char *conf, char *buf, size_t len, char *err, size_t errlen)
 {

@@ -10,8 +10,10 @@
 #ifndef RAUDITD_AUDITVIEW_H
 #define RAUDITD_AUDITVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Where auditd's tools read their configuration, and its default log_file. */
 #define AUDITVIEW_AUDITD_CONF	"/etc/audit/auditd.conf"
@@ -58,6 +60,21 @@ unsigned auditview_saved(const struct auditview *v);
  */
 int auditview_update(struct auditview *v, const char *spool_dir,
     const uint64_t *seg, size_t n, char *err, size_t errlen);
+
+/*
+ * The auditd.conf whose log_file the view follows: $RAUDITD_AUDITD_CONF
+ * when set ("" = no view at all, as the test suite runs every daemon it
+ * starts), else AUDITVIEW_AUDITD_CONF. NULL for "no view".
+ */
+const char *auditview_auditd_conf(void);
+
+/*
+ * For rauditd -n: one comment line on fp saying where auditd's tools will
+ * look (the log_file of auditview_auditd_conf()), or why they will find nothing ("off": the
+ * view is not kept). The line starts with AUDITVIEW_CHECK_PREFIX.
+ */
+#define AUDITVIEW_CHECK_PREFIX	"# auditd_view: "
+void auditview_print_check(FILE *fp, bool on);
 
 /* Close the view; the links stay, so the tools work while rauditd is stopped. */
 void auditview_close(struct auditview *v);

@@ -7,6 +7,7 @@
 #include "build_config.h"
 
 #include "config.h"
+#include "diskpolicy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +44,9 @@ enum key_type {
 	KT_TARGET,	/* HOST:PORT or [IPV6]:PORT, may be empty */
 	KT_HOST,	/* host name, address or *.domain, may be empty */
 	KT_RULES,	/* "augenrules", "none" or an absolute path */
+	KT_SPACE,	/* MiB, size with K/M/G, or N% (diskpolicy_parse_space) */
+	KT_ACTION,	/* disk action; min = enum diskpolicy_event */
+	KT_NODE,	/* a node name: printable, no blank, may be empty */
 };
 
 struct key {
@@ -59,6 +63,8 @@ static const char *const flush_names[] = { "none", "incremental", "data", "sync"
 static const char *const enable_names[] = { "keep", "yes", NULL };
 static const char *const format_names[] = { "raw", "enriched", NULL };
 static const char *const ring_full_names[] = { "wait", "drop", NULL };
+static const char *const name_format_names[] = { "none", "hostname", "fqd", "numeric",
+    "user", NULL };
 
 #define OFF(f)	offsetof(struct config, f)
 #define KiB	(1024LL)
@@ -114,6 +120,19 @@ static const struct key keys[] = {
 	{ "plugin_dir",		KT_PATH,   OFF(plugin_dir),	0, 0, NULL, true, false },
 	{ "plugin_cursor_dir",	KT_OPTPATH, OFF(plugin_cursor_dir), 0, 0, NULL, true, false },
 	{ "max_restarts",	KT_UINT,   OFF(max_restarts),	0, 10000, NULL, true, false },
+	/* auditd.conf's disk-space policy (diskpolicy.c). */
+	{ "space_left",		KT_SPACE,  OFF(space_left),	0, 0, NULL, true, false },
+	{ "space_left_action",	KT_ACTION, OFF(space_left_action), DISKPOLICY_SPACE_LEFT, 0, NULL, true, false },
+	{ "admin_space_left",	KT_SPACE,  OFF(admin_space_left), 0, 0, NULL, true, false },
+	{ "admin_space_left_action", KT_ACTION, OFF(admin_space_left_action),
+	    DISKPOLICY_ADMIN_SPACE_LEFT, 0, NULL, true, false },
+	{ "disk_full_action",	KT_ACTION, OFF(disk_full_action), DISKPOLICY_DISK_FULL, 0, NULL, true, false },
+	{ "disk_error_action",	KT_ACTION, OFF(disk_error_action), DISKPOLICY_DISK_ERROR, 0, NULL, true, false },
+	{ "loss_action",	KT_ACTION, OFF(loss_action),	DISKPOLICY_LOSS, 0, NULL, true, false },
+	/* auditd.conf's node name. */
+	{ "name_format",	KT_ENUM,   OFF(name_format),	0, 0, name_format_names, true, false },
+	{ "name",		KT_NODE,   OFF(name),		0, 0, NULL, true, false },
+	{ "auditd_view",	KT_BOOL,   OFF(auditd_view),	0, 0, NULL, false, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -173,6 +192,16 @@ config_defaults(struct config *c)
 	c->ship_reconnect_min_ms = 100;
 	c->ship_reconnect_max_ms = 30000;
 	c->ship_tls = false;
+	/* auditd's thresholds (75 and 50 MiB); its stalling actions become syslog. */
+	snprintf(c->space_left, sizeof(c->space_left), "75M");
+	snprintf(c->admin_space_left, sizeof(c->admin_space_left), "50M");
+	snprintf(c->space_left_action, sizeof(c->space_left_action), "syslog");
+	snprintf(c->admin_space_left_action, sizeof(c->admin_space_left_action), "syslog");
+	snprintf(c->disk_full_action, sizeof(c->disk_full_action), "syslog");
+	snprintf(c->disk_error_action, sizeof(c->disk_error_action), "syslog");
+	snprintf(c->loss_action, sizeof(c->loss_action), "syslog");
+	c->name_format = CONFIG_NAME_NONE;
+	c->auditd_view = true;
 }
 
 size_t
@@ -370,6 +399,42 @@ parse_value(const struct key *k, struct config *c, const char *v,
 			}
 		snprintf(field, sizeof(c->control_group), "%s", v);
 		return 0;
+	case KT_SPACE: {
+		struct diskpolicy_space sp;
+		char m[256];
+
+		if (diskpolicy_parse_space(v, &sp, m, sizeof(m)) < 0) {
+			snprintf(msg, msglen, "%s: %s", k->name, m);
+			return -EINVAL;
+		}
+		diskpolicy_format_space(&sp, field, sizeof(c->space_left));
+		return 0;
+	}
+	case KT_ACTION: {
+		struct diskpolicy_action a;
+		char m[256];
+
+		if (diskpolicy_parse_action((enum diskpolicy_event)k->min, v, &a, m,
+		    sizeof(m)) < 0) {
+			snprintf(msg, msglen, "%s: %s", k->name, m);
+			return -EINVAL;
+		}
+		snprintf(field, PATH_MAX, "%s", v);
+		return 0;
+	}
+	case KT_NODE:
+		if (strlen(v) > 255) {
+			snprintf(msg, msglen, "%s: longer than 255 bytes", k->name);
+			return -ENAMETOOLONG;
+		}
+		for (const char *q = v; *q; q++)
+			if (!isgraph((unsigned char)*q) || *q == '#') {
+				snprintf(msg, msglen, "%s: \"%s\" has a byte that is not printable "
+				    "or is '#'", k->name, v);
+				return -EINVAL;
+			}
+		snprintf(field, CONFIG_HOST_MAX, "%s", v);
+		return 0;
 	case KT_BOOL:
 		if (strcmp(v, "yes") == 0)
 			*(bool *)field = true;
@@ -484,6 +549,19 @@ parse_value(const struct key *k, struct config *c, const char *v,
 	return -EINVAL;
 }
 
+/* Both thresholds in the same unit: admin_space_left is the lower one. */
+static bool
+config_space_order_ok(const struct config *c)
+{
+	struct diskpolicy_space a, b;
+	char m[256];
+
+	if (diskpolicy_parse_space(c->space_left, &a, m, sizeof(m)) < 0 ||
+	    diskpolicy_parse_space(c->admin_space_left, &b, m, sizeof(m)) < 0)
+		return true;		/* each key reported its own error */
+	return a.percent != b.percent || b.value <= a.value;
+}
+
 /*
  * The line a cross-key error names: the later of the lines that set the two
  * keys (the conflict appears there), or the last line if neither was set.
@@ -563,11 +641,19 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 		}
 		at[k - keys] = lineno;
 		if (*val == '\0' && k->type != KT_NAME && k->type != KT_OPTPATH &&
-		    k->type != KT_TARGET && k->type != KT_HOST) {
+		    k->type != KT_TARGET && k->type != KT_HOST && k->type != KT_NODE) {
 			seterr(err, errlen, name, lineno, "%s: missing value", key);
 			return -EINVAL;
 		}
-		if (strpbrk(val, " \t") != NULL) {
+		/* "exec /path" is the one value with a blank (auditd's syntax). */
+		if (k->type == KT_ACTION && strncmp(val, "exec", 4) == 0 &&
+		    (val[4] == ' ' || val[4] == '\t')) {
+			char *q = val + 4;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			memmove(val + 5, q, strlen(q) + 1);
+			val[4] = ' ';
+		} else if (strpbrk(val, " \t") != NULL) {
 			seterr(err, errlen, name, lineno, "%s: trailing junk in \"%s\"", key, val);
 			return -EINVAL;
 		}
@@ -594,6 +680,16 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 	if (strcmp(c->spool_dir, c->run_dir) == 0) {
 		seterr(err, errlen, name, cross_line(at, OFF(spool_dir), OFF(run_dir), lineno),
 		    "spool_dir and run_dir must differ");
+		return -EINVAL;
+	}
+	if (!config_space_order_ok(c)) {
+		seterr(err, errlen, name, cross_line(at, OFF(space_left), OFF(admin_space_left),
+		    lineno), "admin_space_left must be at most space_left");
+		return -EINVAL;
+	}
+	if (c->name_format == CONFIG_NAME_USER && c->name[0] == '\0') {
+		seterr(err, errlen, name, cross_line(at, OFF(name_format), OFF(name), lineno),
+		    "name_format = user needs a name");
 		return -EINVAL;
 	}
 	if (c->ship_reconnect_min_ms > c->ship_reconnect_max_ms) {
@@ -707,6 +803,9 @@ format_value(const struct key *k, const struct config *c, char *out, size_t outl
 	case KT_NAME:
 	case KT_TARGET:
 	case KT_HOST:
+	case KT_SPACE:
+	case KT_ACTION:
+	case KT_NODE:
 		snprintf(out, outlen, "%s", field);
 		break;
 	case KT_BOOL:
@@ -785,7 +884,9 @@ config_apply_reloadable(struct config *dst, const struct config *src)
 		switch (k->type) {
 		case KT_PATH: case KT_OPTPATH: sz = PATH_MAX; break;
 		case KT_NAME: sz = sizeof(dst->control_group); break;
-		case KT_TARGET: case KT_HOST: sz = CONFIG_HOST_MAX; break;
+		case KT_TARGET: case KT_HOST: case KT_NODE: sz = CONFIG_HOST_MAX; break;
+		case KT_SPACE: sz = sizeof(dst->space_left); break;
+		case KT_ACTION: sz = PATH_MAX; break;
 		case KT_BOOL: sz = sizeof(bool); break;
 		case KT_ENUM: case KT_INT: sz = sizeof(int); break;
 		case KT_KERNEL: case KT_UINT: sz = sizeof(uint32_t); break;

@@ -41,6 +41,14 @@ enum config_overflow {
 	CONFIG_OVERFLOW_DROP,		/* drop the newest record, count it */
 };
 
+enum config_name_format {
+	CONFIG_NAME_NONE,		/* no node= prefix */
+	CONFIG_NAME_HOSTNAME,		/* gethostname() */
+	CONFIG_NAME_FQD,		/* its canonical name */
+	CONFIG_NAME_NUMERIC,		/* its address */
+	CONFIG_NAME_USER,		/* the name key */
+};
+
 /* rules: compile and load the host's rules as augenrules --load, or none. */
 #define CONFIG_RULES_AUGENRULES	"augenrules"
 #define CONFIG_RULES_NONE	"none"
@@ -102,6 +110,22 @@ struct config {
 	char		plugin_dir[PATH_MAX];	/* auditd's plugins.d */
 	char		plugin_cursor_dir[PATH_MAX];	/* "" = spool_dir */
 	uint32_t	max_restarts;		/* exits in a row before a plugin is left failed */
+
+	/* auditd.conf's disk-space policy (values as diskpolicy.c parses them). */
+	char		space_left[32];		/* MiB, size with K/M/G, or N% */
+	char		admin_space_left[32];
+	char		space_left_action[PATH_MAX];	/* ignore|syslog|rotate|exec /path */
+	char		admin_space_left_action[PATH_MAX];
+	char		disk_full_action[PATH_MAX];
+	char		disk_error_action[PATH_MAX];	/* ignore|syslog|exec /path */
+	char		loss_action[PATH_MAX];		/* records rauditd loses itself */
+
+	/* auditd.conf's node name: the "node=NAME " prefix of every line. */
+	int		name_format;		/* enum config_name_format */
+	char		name[CONFIG_HOST_MAX];	/* name_format = user */
+
+	/* auditd's tools: audit.log links where auditd.conf's log_file says. */
+	bool		auditd_view;
 };
 
 #define CONFIG_ERR_MAX	512

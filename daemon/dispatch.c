@@ -30,6 +30,7 @@
 #include "eoe.h"
 #include "log.h"
 #include "plugins.h"
+#include "sidefile.h"
 #include "spool.h"
 
 /* Room in a consumer's buffer: one longest line (the reader's) and EOEs. */
@@ -1263,9 +1264,9 @@ status_consumer(struct dispatch *d, struct consumer *c, char *p, size_t cap)
 static void
 status_write(struct dispatch *d)
 {
-	char *text, tmp[PATH_MAX + 16];
+	char *text;
 	size_t cap = 4096, len = 0;
-	int n, fd, rc = 0;
+	int n, rc;
 	size_t count = 0;
 
 	for (struct consumer *c = d->list; c; c = c->next)
@@ -1288,22 +1289,7 @@ status_write(struct dispatch *d)
 	}
 	if (len >= cap)
 		len = cap - 1;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_path);
-	/* A leftover (or planted) temp file goes first; then it must be new. */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		rc = -errno;
-	} else {
-		if (write(fd, text, len) != (ssize_t)len)
-			rc = errno ? -errno : -EIO;
-		if (close(fd) < 0 && rc == 0)
-			rc = -errno;
-		if (rc == 0 && rename(tmp, d->status_path) < 0)
-			rc = -errno;
-		if (rc < 0)
-			unlink(tmp);
-	}
+	rc = sidefile_replace(d->status_path, text, len, false);
 	free(text);
 	if (rc < 0 && rc != d->status_err)
 		log_warnx("dispatch: cannot write the status file %s: %s", d->status_path,

@@ -22,8 +22,12 @@
  */
 #include "build_config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <netdb.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -97,6 +101,109 @@ format_raw(char *out, size_t cap, int type, const char *body, size_t len)
 		n--;
 	out[n++] = '\n';
 	return (ssize_t)n;
+}
+
+static bool
+node_ok(const char *node)
+{
+	size_t n = strlen(node);
+
+	if (n > FORMAT_NODE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)node[i]))
+			return false;
+	return true;
+}
+
+ssize_t
+format_node_prefix(char *out, size_t cap, const char *node)
+{
+	size_t n = strlen(node);
+
+	if (n == 0)
+		return 0;
+	if (!node_ok(node))
+		return -EINVAL;
+	/* auditd: "node=%s type=%s msg=..." */
+	if (5 + n + 1 > cap)
+		return -ENOSPC;
+	/* NOLINTBEGIN(bugprone-not-null-terminated-result): counted bytes. */
+	memcpy(out, "node=", 5);
+	memcpy(out + 5, node, n);
+	/* NOLINTEND(bugprone-not-null-terminated-result) */
+	out[5 + n] = ' ';
+	return (ssize_t)(5 + n + 1);
+}
+
+/* fqd: the canonical name; numeric: the first address (IPv4 first, as auditd). */
+static int
+resolve_host(const char *host, bool numeric, char *buf, size_t len)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = numeric ? AI_ADDRCONFIG : AI_CANONNAME;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0)
+		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	rc = -EHOSTUNREACH;
+	if (!numeric) {
+		if (res->ai_canonname != NULL && strlen(res->ai_canonname) < len) {
+			snprintf(buf, len, "%s", res->ai_canonname);
+			rc = 0;
+		}
+	} else {
+		for (int pass = 0; pass < 2 && rc < 0; pass++)
+			for (ai = res; ai != NULL && rc < 0; ai = ai->ai_next) {
+				const void *a = NULL;
+
+				if (pass == 0 && ai->ai_family == AF_INET)
+					a = &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr;
+				else if (pass == 1 && ai->ai_family == AF_INET6)
+					a = &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr;
+				if (a != NULL && inet_ntop(ai->ai_family, a, buf, (socklen_t)len))
+					rc = 0;
+			}
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+int
+format_node_name(int name_format, const char *user, char *buf, size_t len)
+{
+	char host[FORMAT_NODE_MAX + 1];
+	int rc = 0;
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	switch (name_format) {
+	case 0:
+		return 0;
+	case 4:
+		if (!node_ok(user) || strlen(user) >= len)
+			return -EINVAL;
+		snprintf(buf, len, "%s", user);
+		return 0;
+	default:
+		break;
+	}
+	if (gethostname(host, sizeof(host)) < 0)
+		return -errno;
+	host[sizeof(host) - 1] = '\0';
+	if (name_format == 2 || name_format == 3)
+		rc = resolve_host(host, name_format == 3, buf, len);
+	if (name_format == 1 || rc < 0)
+		snprintf(buf, len, "%s", host);
+	if (!node_ok(buf)) {
+		buf[0] = '\0';
+		return -EINVAL;
+	}
+	return rc;
 }
 
 struct name_slot {

@@ -88,4 +88,26 @@ bool format_parse_stamp(const char *body, size_t len, uint64_t *sec,
 ssize_t format_daemon_body(char *out, size_t cap, const struct timespec *ts,
     uint64_t serial, const char *text);
 
+/* Longest node name (auditd.conf's name, a host name) we write. */
+#define FORMAT_NODE_MAX	255
+
+/*
+ * The "node=NAME " auditd puts in front of every line when its name_format
+ * is not none, into out. node "" writes nothing. Returns the length, or
+ * -ENOSPC, or -EINVAL when node has a byte that is not printable or is a
+ * blank (it would split the line's fields), or is longer than
+ * FORMAT_NODE_MAX.
+ */
+ssize_t format_node_prefix(char *out, size_t cap, const char *node);
+
+/*
+ * The node name for a name_format (enum config_name_format's values: 0
+ * none, 1 hostname, 2 fqd, 3 numeric, 4 user) into buf: "" for none, the
+ * host name, its canonical name, its first address, or user. fqd and
+ * numeric resolve the host name (they may block: main thread, at start and
+ * reload). Returns 0, or a negative errno (buf then holds the host name
+ * for fqd and numeric, "" otherwise).
+ */
+int format_node_name(int name_format, const char *user, char *buf, size_t len);
+
 #endif

@@ -24,11 +24,12 @@
 /* Bound on one request's wait for its answer (not on a kernel-side sleep). */
 #define MONITOR_TIMEOUT_MS	1000
 /*
- * A busy queue skips polls, but not forever: after this many skips in a row
- * one poll is sent anyway, so the status never goes stale for long. Ten
- * one-second intervals is rare enough that a parked poll stays an exception.
+ * A poll is sent only after the receive socket has been silent this long
+ * (ns): records that arrive are what fills the kernel queue, and a request
+ * that meets a queue over its limit sleeps among the audited processes and
+ * takes one of their wake-ups. 20 ms without a record is an idle kernel.
  */
-#define MONITOR_MAX_SKIPS	10
+#define MONITOR_QUIET_NS	(20u * 1000000u)
 /*
  * The receive socket counts as full when less than this is left of its
  * buffer (bytes): more than the truesize of any one audit record, so the
@@ -66,26 +67,28 @@ mono_ns(void)
 }
 
 bool
-monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns, bool rx_waiting,
-    const struct monitor_status *last, uint64_t skipped_in_row)
+monitor_may_poll(const struct monitor_poll_input *in, const struct monitor_status *last)
 {
-	/*
-	 * The receiver has stopped reading for ring room and its socket is
-	 * past half full (or cannot be read): kauditd may be about to block on
-	 * it, with the backlog and the audited processes waiting behind it. A
-	 * request now could park, so not even the forced poll is sent.
-	 */
-	if (rx_waiting && (!last->socket_valid ||
-	    last->socket_queued_bytes >= last->socket_rcvbuf_bytes / 2))
-		return false;
-	if (skipped_in_row >= MONITOR_MAX_SKIPS)
-		return true;
 	/* Not reading is not running dry: records wait in the socket. */
-	if (rx_waiting)
+	if (in->rx_waiting)
 		return false;
 	/* The receive path's last drain did not end on an empty socket: the
 	 * kernel is pushing records at us right now. */
-	if (rx_empty_ns < rx_last_ns)
+	if (in->rx_empty_ns < in->rx_last_ns)
+		return false;
+	/*
+	 * A record arrived a moment ago: audited processes are active, and the
+	 * queue can pass its limit between two of our reads. There is no
+	 * forced poll while they stay busy (an earlier one, sent after ten
+	 * skips, parked behind a flood): the status says how old the kernel's
+	 * counters are instead.
+	 */
+	if (in->now_ns < in->rx_last_ns + MONITOR_QUIET_NS)
+		return false;
+	/* More records in the last interval than the kernel queue holds: a
+	 * burst like it could fill the queue while our request is handled. */
+	if (last->valid && last->k.backlog_limit != 0 &&
+	    in->rx_recent > last->k.backlog_limit)
 		return false;
 	/* The kernel queue was past a quarter of its limit last time. */
 	if (last->valid && last->k.backlog_limit != 0 &&
@@ -240,7 +243,7 @@ monitor_main(void *arg)
 {
 	struct monitor *m = arg;
 	struct monitor_status st;
-	uint64_t skipped_in_row = 0;
+	uint64_t received_before = 0;
 	int fd = -1;
 
 	memset(&st, 0, sizeof(st));
@@ -267,11 +270,17 @@ monitor_main(void *arg)
 				publish(m, &st);
 		}
 		if (fd >= 0 && !kicked) {
-			if (monitor_may_poll(stat_get(&m->rx->socket_empty_ns),
-			    stat_get(&m->rx->last_rx_ns),
-			    stat_get(&m->rx->ring_full_since_ns) != 0, &st, skipped_in_row)) {
+			struct monitor_poll_input in;
+			uint64_t received = stat_get(&m->rx->received);
+
+			in.rx_empty_ns = stat_get(&m->rx->socket_empty_ns);
+			in.rx_last_ns = stat_get(&m->rx->last_rx_ns);
+			in.rx_waiting = stat_get(&m->rx->ring_full_since_ns) != 0;
+			in.rx_recent = received - received_before;
+			in.now_ns = mono_ns();
+			received_before = received;
+			if (monitor_may_poll(&in, &st)) {
 				poll_once(m, fd, &st);
-				skipped_in_row = 0;
 				if (st.last_error == -ETIMEDOUT) {
 					/* A late answer would confuse the next poll. */
 					kaudit_close(fd);
@@ -280,7 +289,6 @@ monitor_main(void *arg)
 				}
 			} else {
 				st.skipped++;
-				skipped_in_row++;
 			}
 			publish(m, &st);
 		}

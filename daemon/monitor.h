@@ -98,13 +98,22 @@ void monitor_set_interval(struct monitor *m, unsigned interval_ms);
 /* A consistent copy of the status. Any thread. */
 void monitor_read(const struct monitor *m, struct monitor_status *out);
 
+/* What the poll policy looks at; CLOCK_MONOTONIC times in ns. */
+struct monitor_poll_input {
+	uint64_t	rx_empty_ns;	/* when recv last hit an empty socket */
+	uint64_t	rx_last_ns;	/* when the last record arrived */
+	bool		rx_waiting;	/* reading stopped for ring room */
+	uint64_t	rx_recent;	/* records received in the last interval */
+	uint64_t	now_ns;
+};
+
 /*
- * The policy, exposed for tests: may a poll be sent now? rx_empty_ns and
- * rx_last_ns are the receive path's timestamps, rx_waiting whether it has
- * stopped reading for ring room (which is not running dry), last the
- * previous status with the receive socket's fill.
+ * The policy, exposed for tests: may a kernel status request be sent now
+ * without sleeping in the kernel's backlog wait queue? Only when the
+ * receive socket ran dry, nothing arrived for a quiet period, the last
+ * interval brought fewer records than the kernel queue holds, and the
+ * last known backlog was low. last is the previous status. Any thread.
  */
-bool monitor_may_poll(uint64_t rx_empty_ns, uint64_t rx_last_ns, bool rx_waiting,
-    const struct monitor_status *last, uint64_t skipped_in_row);
+bool monitor_may_poll(const struct monitor_poll_input *in, const struct monitor_status *last);
 
 #endif

@@ -26,6 +26,7 @@
 
 #include <ev.h>
 
+#include "auditview.h"
 #include "config.h"
 #include "control.h"
 #include "control_proto.h"
@@ -39,6 +40,7 @@
 #include "report.h"
 #include "ring.h"
 #include "seqgap.h"
+#include "sidefile.h"
 #include "spool.h"
 #include "stats.h"
 #include "thread.h"
@@ -659,7 +661,7 @@ side_output(void *arg, bool kicked)
 	if (atomic_exchange(&d->state_requested, false)) {
 		n = report_status(&src, d->side_buf, sizeof(d->side_buf));
 		snprintf(path, sizeof(path), "%s/rauditd.state", run_dir);
-		rc = report_write_file(path, d->side_buf, n);
+		rc = sidefile_replace(path, d->side_buf, n, false);
 		if (rc < 0)
 			log_warnx("state: writing %s: %s", path, strerror(-rc));
 		else
@@ -669,7 +671,7 @@ side_output(void *arg, bool kicked)
 		return;
 	d->metrics_last = now;
 	n = report_prometheus(&src, d->side_buf, sizeof(d->side_buf));
-	rc = report_write_file(metrics, d->side_buf, n);
+	rc = sidefile_replace(metrics, d->side_buf, n, false);
 	if (rc < 0 && rc != d->metrics_errno)
 		log_warnx("metrics: writing %s: %s", metrics, strerror(-rc));
 	else if (rc == 0 && d->metrics_errno != 0)
@@ -1405,6 +1407,7 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		config_print(&d->cfg, stdout);
+		auditview_print_check(stdout, d->cfg.auditd_view);
 		return EXIT_OK;
 	}
 

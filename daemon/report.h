@@ -55,14 +55,6 @@ size_t report_status(const struct report_src *s, char *buf, size_t cap);
 size_t report_prometheus(const struct report_src *s, char *buf, size_t cap);
 
 /*
- * Replace the file at path with text atomically (a temporary file with a
- * random name in the same directory, created with O_EXCL and never
- * following a link, then rename), mode 0644. 0 or a negative errno. Not for
- * the receive path: it does file I/O.
- */
-int report_write_file(const char *path, const char *text, size_t len);
-
-/*
  * The writer's state for people: its own state, refined to "slow" (the
  * last write or fsync took over 100 ms) or "stalled" (one has been running
  * for over a second).

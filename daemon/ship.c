@@ -27,6 +27,7 @@
 #include "format.h"
 #include "log.h"
 #include "ship.h"
+#include "sidefile.h"
 #include "spool.h"
 
 /* Nothing new for this long with records unacknowledged: close to confirm them, ms. */
@@ -595,8 +596,8 @@ state_name(const struct ship *s)
 static void
 status_write(struct ship *s)
 {
-	char text[4096], tmp[PATH_MAX + 16];
-	int n, fd, rc = 0;
+	char text[4096];
+	int n, rc;
 
 	lag_update(s);
 	n = snprintf(text, sizeof(text),
@@ -625,20 +626,7 @@ status_write(struct ship *s)
 	    (unsigned long long)s->torn);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->status_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		rc = -errno;
-	} else {
-		if (write(fd, text, (size_t)n) != n)
-			rc = errno ? -errno : -EIO;
-		if (close(fd) < 0 && rc == 0)
-			rc = -errno;
-		if (rc == 0 && rename(tmp, s->status_path) < 0)
-			rc = -errno;
-		if (rc < 0)
-			unlink(tmp);
-	}
+	rc = sidefile_replace(s->status_path, text, (size_t)n, false);
 	if (rc < 0 && rc != s->status_err)
 		log_warnx("ship: cannot write the status file %s: %s", s->status_path,
 		    strerror(-rc));

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sidefile.h"
 #include "spool.h"
 
 /* The reader's buffer; a longer line is skipped and reported. */
@@ -584,6 +585,30 @@ spool_retention_shipped(struct spool *s, uint32_t max_segments, uint64_t max_byt
 	return rc < 0 ? rc : (int)del;
 }
 
+/*
+ * Give a sealed segment to owner with mode, through a descriptor: a name in
+ * the directory that is not a regular file (a link planted there) is
+ * refused, never followed.
+ */
+static int
+set_owner_at(int dirfd, const char *name, gid_t owner, mode_t mode)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -ENOTSUP : -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -ENOTSUP;
+	else if (fchown(fd, 0, owner) < 0 || fchmod(fd, mode) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int
 spool_set_group(struct spool *s, gid_t gid)
 {
@@ -599,12 +624,11 @@ spool_set_group(struct spool *s, gid_t gid)
 	if (fchown(s->fd, 0, owner) < 0 || fchmod(s->fd, fmode) < 0)
 		return -errno;
 	for (g = s->segs; g < s->segs + s->nsegs; g++) {
+		int rc;
+
 		spool_segment_name(name, sizeof(name), g->no);
-		if (fchownat(s->dirfd, name, 0, owner, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    fchmodat(s->dirfd, name, fmode, 0) < 0) {
-			if (errno != ENOENT)
-				return -errno;
-		}
+		if ((rc = set_owner_at(s->dirfd, name, owner, fmode)) < 0 && rc != -ENOENT)
+			return rc;
 	}
 	return 0;
 }
@@ -948,65 +972,12 @@ spool_cursor_read(const char *path, struct spool_pos *pos)
 int
 spool_cursor_write(const char *path, const struct spool_pos *pos, bool sync)
 {
-	char tmp[4200], text[CURSOR_MAX], dir[4200], *slash;
-	int fd = -1, n, len, rc = 0;
-	ssize_t w;
-	size_t off = 0;
+	char text[CURSOR_MAX];
+	int len;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
 	len = snprintf(text, sizeof(text), CURSOR_MAGIC "segment %llu\noffset %llu\n",
 	    (unsigned long long)pos->segment, (unsigned long long)pos->offset);
-	/* Readable by all: the daemon reads it without CAP_DAC_OVERRIDE. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	while (off < (size_t)len) {
-		w = write(fd, text + off, (size_t)len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		off += (size_t)w;
-	}
-	if (sync && fdatasync(fd) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (!sync)
-		return 0;
-	/* The rename itself must survive a crash. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return rc;
+	if (len < 0 || (size_t)len >= sizeof(text))
+		return -EOVERFLOW;
+	return sidefile_replace(path, text, (size_t)len, sync);
 }

@@ -30,8 +30,10 @@
 
 #include <libaudit.h>
 
+#include "auditview.h"
 #include "chain.h"
 #include "cursors.h"
+#include "diskpolicy.h"
 #include "format.h"
 #include "log.h"
 #include "record.h"
@@ -101,9 +103,16 @@ struct writer {
 	const char		*chain_break;	/* reason, or NULL */
 	bool			 chain_bad;	/* a digest update failed: break at the seal */
 	enum { KEY_IDLE, KEY_QUEUED, KEY_WRITTEN } key_step; /* marker -> key advance */
+	/* Issue 12: auditd's disk-space policy and auditd's tools' view. */
+	struct diskpolicy	*dp;
+	struct auditview	*view;
+	int			 view_err;	/* last view error, logged once */
+	char			 dp_text[4096];	/* its records' texts, NUL-separated, */
+	size_t			 dp_len;	/* waiting for dp_flush() */
 };
 
 static int set_cursors(struct writer *w);
+static void writer_settings_auditd(struct writer_settings *ws, const struct config *c);
 
 static uint64_t
 mono_ns(void)
@@ -154,9 +163,14 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 	else
 		ws->ship_cursor[0] = '\0';
 	snprintf(ws->seal_key, sizeof(ws->seal_key), "%s", c->seal_key);
+	writer_settings_auditd(ws, c);
 }
 
 static void sync_done(void *arg);
+static void writer_auditd_open(struct writer *w);
+static void writer_view_update(struct writer *w);
+static size_t node_prefix(const struct writer *w, char *out, size_t cap);
+static void dp_flush(struct writer *w);
 
 /* The chain, keyed when a seal_key is configured. NULL with errno set. */
 static struct chain *
@@ -306,11 +320,15 @@ add_daemon_record(struct writer *w, int type, const char *text)
 	n = format_daemon_body(body, sizeof(body), &ts, ++w->daemon_serial, text);
 	if (n < 0)
 		return;
-	n = format_raw(w->pre + w->pre_len, sizeof(w->pre) - w->pre_len, type,
-	    body, (size_t)n);
-	if (n < 0)
-		return;			/* pre is full of unwritten daemon records */
-	w->pre_len += (size_t)n;
+	{
+		size_t p = node_prefix(w, w->pre + w->pre_len, sizeof(w->pre) - w->pre_len);
+
+		n = format_raw(w->pre + w->pre_len + p, sizeof(w->pre) - w->pre_len - p, type,
+		    body, (size_t)n);
+		if (n < 0)
+			return;		/* pre is full of unwritten daemon records */
+		w->pre_len += p + (size_t)n;
+	}
 	stat_add(&w->st->daemon_records, 1);
 }
 
@@ -356,19 +374,29 @@ format_loss(struct writer *w, char *out, size_t cap, const struct rx_loss *l)
 	n = format_daemon_body(body, sizeof(body), &ts, ++w->daemon_serial, text);
 	if (n < 0)
 		return n;
-	return format_raw(out, cap, AUDIT_DAEMON_ERR, body, (size_t)n);
+	{
+		size_t p = node_prefix(w, out, cap);
+
+		n = format_raw(out + p, cap - p, AUDIT_DAEMON_ERR, body, (size_t)n);
+		return n < 0 ? n : n + (ssize_t)p;
+	}
 }
 
 static ssize_t
 format_record(struct writer *w, char *out, size_t cap, const struct ring_rec *r)
 {
+	size_t p = node_prefix(w, out, cap);
+	ssize_t n = -1;
+
 	if (w->ws.log_format == CONFIG_FORMAT_ENRICHED) {
 		if (w->enr == NULL)
 			w->enr = format_enricher_new();
 		if (w->enr != NULL)
-			return format_enriched(w->enr, out, cap, (int)r->tag, r->data, r->len);
+			n = format_enriched(w->enr, out + p, cap - p, (int)r->tag, r->data, r->len);
 	}
-	return format_raw(out, cap, (int)r->tag, r->data, r->len);
+	if (n < 0 && (w->ws.log_format != CONFIG_FORMAT_ENRICHED || w->enr == NULL))
+		n = format_raw(out + p, cap - p, (int)r->tag, r->data, r->len);
+	return n < 0 ? n : n + (ssize_t)p;
 }
 
 /* ---- writing --------------------------------------------------------- */
@@ -459,6 +487,10 @@ set_state(struct writer *w, enum writer_state s, int err)
 	w->state = s;
 	stat_set(&w->st->state, s);
 	stat_set(&w->st->last_errno, (uint64_t)(err < 0 ? -err : err));
+	if (s == WRITER_OK && w->dp != NULL) {
+		diskpolicy_fault(w->dp, DISKPOLICY_DISK_FULL, false, 0);
+		diskpolicy_fault(w->dp, DISKPOLICY_DISK_ERROR, false, 0);
+	}
 	if (s == WRITER_OK) {
 		uint64_t since = stat_get(&w->st->degraded_since_ns);
 		log_warnx("writer: segment %llu is writable again after %.1f s; resuming",
@@ -480,6 +512,9 @@ degrade(struct writer *w, int err)
 {
 	stat_add(&w->st->write_errors, 1);
 	set_state(w, err == -ENOSPC || err == -EDQUOT ? WRITER_DISK_FULL : WRITER_ERROR, err);
+	if (w->dp != NULL)
+		diskpolicy_fault(w->dp, err == -ENOSPC || err == -EDQUOT ? DISKPOLICY_DISK_FULL :
+		    DISKPOLICY_DISK_ERROR, true, err);
 	w->next_retry_ns = mono_ns() + (uint64_t)w->ws.retry_interval_ms * 1000000u;
 }
 
@@ -835,6 +870,11 @@ retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
 	log_warnx("writer: max_spool_size forced the deletion of segment %llu (%llu bytes) "
 	    "before rauditd-ship had shipped it", (unsigned long long)segment,
 	    (unsigned long long)bytes);
+	if (w->dp != NULL) {
+		snprintf(text, sizeof(text), "reason=unshipped_deleted segment=%llu bytes=%llu",
+		    (unsigned long long)segment, (unsigned long long)bytes);
+		diskpolicy_loss(w->dp, text);
+	}
 }
 
 /* The consumers with a cursor file: rauditd-ship's, when shipping is on. */
@@ -900,6 +940,7 @@ run_retention(struct writer *w)
 		stat_add(&w->st->bytes_deleted, freed);
 		log_debug("writer: retention removed %d segment(s), %llu bytes", n,
 		    (unsigned long long)freed);
+		writer_view_update(w);
 	} else if (n < 0) {
 		log_warnx("writer: retention in %s: %s", spool_dir(w->spool), strerror(-n));
 	}
@@ -932,6 +973,7 @@ rotate(struct writer *w, const char *reason)
 	chain_rotated(w);
 	add_segment_marker(w);
 	run_retention(w);
+	writer_view_update(w);
 	return 0;
 }
 
@@ -963,7 +1005,7 @@ write_batch(struct writer *w)
 	struct ring_rec rec;
 	uint64_t seg_bytes = spool_segment_bytes(w->spool), at = seg_bytes;
 	size_t len = 0, limit = w->ws.batch_size;
-	uint64_t written = 0, markers = 0;
+	uint64_t written = 0, markers = 0, lost = 0;
 	int rc;
 
 	/* Keep segments near segment_size: stop the batch at the boundary. */
@@ -978,6 +1020,7 @@ write_batch(struct writer *w)
 		if (rec.tag == RX_TAG_LOSS && rec.len == sizeof(struct rx_loss)) {
 			struct rx_loss l;
 			memcpy(&l, rec.data, sizeof(l));
+			lost += l.count;
 			n = format_loss(w, w->batch + len, w->batch_cap - len, &l);
 			markers++;
 		} else {
@@ -1023,6 +1066,11 @@ write_batch(struct writer *w)
 	publish(w, written, markers, &it);
 	ring_clear_inflight(w->ring);
 	chain_advance_key(w, durable(w));
+	if (lost > 0 && w->dp != NULL) {
+		char d[96];
+		snprintf(d, sizeof(d), "reason=ring records=%llu", (unsigned long long)lost);
+		diskpolicy_loss(w->dp, d);
+	}
 	if (w->state != WRITER_OK)
 		set_state(w, WRITER_OK, 0);
 	(void)group_commit(w);
@@ -1045,6 +1093,10 @@ take_requests(struct writer *w)
 		w->ws.log_format = w->pending.log_format;
 		w->ws.retry_interval_ms = w->pending.retry_interval_ms;
 		memcpy(w->ws.ship_cursor, w->pending.ship_cursor, sizeof(w->ws.ship_cursor));
+		w->ws.dp = w->pending.dp;
+		memcpy(w->ws.node, w->pending.node, sizeof(w->ws.node));
+		if (w->dp != NULL)
+			diskpolicy_set(w->dp, &w->ws.dp);
 		/* batch_size sizes a buffer: it needs a restart. */
 		pthread_mutex_unlock(&w->mu);
 		if (set_cursors(w) < 0)
@@ -1119,6 +1171,7 @@ writer_main(void *arg)
 	if (w->nice_set)
 		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), w->nice);
 	update_spool_stats(w);
+	writer_auditd_open(w);
 	if (!w->resuming) {
 		chain_begin(w);
 		add_segment_marker(w);
@@ -1136,6 +1189,9 @@ writer_main(void *arg)
 			goto detached;
 		take_requests(w);
 		now = mono_ns();
+		if (w->dp != NULL)
+			diskpolicy_check(w->dp, spool_dir(w->spool), now);
+		dp_flush(w);
 		if (w->state != WRITER_OK && now < w->next_retry_ns) {
 			uint64_t until = w->next_retry_ns;
 
@@ -1282,6 +1338,8 @@ writer_free(struct writer *w)
 	if (w == NULL || w->started)
 		return;			/* never free under a running thread */
 	spool_close(w->spool);
+	diskpolicy_free(w->dp);
+	auditview_close(w->view);
 	cursors_free(w->cursors);
 	syncer_free(w->syncer);
 	chain_free(w->chain);
@@ -1290,4 +1348,146 @@ writer_free(struct writer *w)
 	close(w->efd);
 	free(w->batch);
 	free(w);
+}
+
+/* ---- issue 12: what auditd's users expect (node=, disk policy, view) ---- */
+
+/* Main thread: the node name, the disk policy and where auditd's tools look. */
+static void
+writer_settings_auditd(struct writer_settings *ws, const struct config *c)
+{
+	char err[512];
+	int rc;
+
+	diskpolicy_settings_from_config(&ws->dp, c);
+	rc = format_node_name(c->name_format, c->name, ws->node, sizeof(ws->node));
+	if (rc < 0)
+		log_warnx("writer: name_format: cannot resolve the host name (%s); node=%s",
+		    strerror(-rc), ws->node[0] ? ws->node : "(none)");
+	ws->view_log_file[0] = '\0';
+	if (c->auditd_view && auditview_auditd_conf() != NULL &&
+	    auditview_log_file(auditview_auditd_conf(), ws->view_log_file,
+	    sizeof(ws->view_log_file), err, sizeof(err)) < 0) {
+		log_warnx("writer: auditd_view: %s; no view for auditd's tools", err);
+		ws->view_log_file[0] = '\0';
+	}
+}
+
+/* "node=NAME " in front of a line, or nothing. */
+static size_t
+node_prefix(const struct writer *w, char *out, size_t cap)
+{
+	ssize_t n = w->ws.node[0] ? format_node_prefix(out, cap, w->ws.node) : 0;
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/*
+ * The policy's records wait here until the top of the writer's loop: one
+ * made between an append and a rotation must not go into pre before the
+ * new segment's marker, which has to be the segment's first line.
+ */
+static void
+dp_record(void *arg, const char *text)
+{
+	struct writer *w = arg;
+	size_t n = strlen(text) + 1;
+
+	if (n > sizeof(w->dp_text) - w->dp_len) {
+		log_warnx("writer: too many disk policy records at once; \"%s\" not written", text);
+		return;
+	}
+	memcpy(w->dp_text + w->dp_len, text, n);
+	w->dp_len += n;
+}
+
+static void
+dp_flush(struct writer *w)
+{
+	for (size_t i = 0; i < w->dp_len; i += strlen(w->dp_text + i) + 1)
+		add_daemon_record(w, AUDIT_DAEMON_ERR, w->dp_text + i);
+	w->dp_len = 0;
+}
+
+/*
+ * A disk action "rotate": delete the oldest sealed segment. Unforced, the
+ * count limit does it, which never passes the consumers' floor; forced, the
+ * size limit does, which reports what it deletes unshipped (counted, and a
+ * loss event).
+ */
+static int
+dp_rotate(void *arg, bool force)
+{
+	struct writer *w = arg;
+	struct spool_pos pos = { 0, 0 };
+	uint64_t count = spool_segment_count(w->spool), total = spool_total_bytes(w->spool);
+	uint64_t freed = 0, held = 0;
+	int n;
+
+	if (count < 2)
+		return 0;
+	n = spool_retention_shipped(w->spool, force ? 0 : (uint32_t)(count - 1),
+	    force ? total - 1 : 0, shipped_position(w, &pos), &freed, &held,
+	    retention_unshipped, w);
+	if (n > 0) {
+		stat_add(&w->st->segments_deleted, (uint64_t)n);
+		stat_add(&w->st->bytes_deleted, freed);
+		log_warnx("writer: disk action rotate deleted %d segment(s), %llu bytes", n,
+		    (unsigned long long)freed);
+		writer_view_update(w);
+	}
+	update_spool_stats(w);
+	return n;
+}
+
+/* Writer thread, at start (and after a re-exec): the policy and the view. */
+static void
+writer_auditd_open(struct writer *w)
+{
+	struct diskpolicy_hooks h = { dp_record, dp_rotate, w };
+	char err[512];
+
+	if (w->dp == NULL && (w->dp = diskpolicy_new(&w->ws.dp, &h)) == NULL)
+		log_warn("writer: disk policy");
+	if (w->view == NULL && w->ws.view_log_file[0] != '\0') {
+		w->view = auditview_open(w->ws.view_log_file, err, sizeof(err));
+		if (w->view == NULL && errno == ENOENT)
+			log_info("writer: no view for auditd's tools: %s", err);
+		else if (w->view == NULL)
+			log_warnx("writer: no view for auditd's tools: %s", err);
+		else if (auditview_saved(w->view) > 0)
+			log_info("writer: auditd's %u log file(s) kept in %s%s, still listed",
+			    auditview_saved(w->view), w->ws.view_log_file, AUDITVIEW_SAVED_SUFFIX);
+	}
+	writer_view_update(w);
+}
+
+/* The view lists the segments now in the spool: after start, rotation, deletion. */
+static void
+writer_view_update(struct writer *w)
+{
+	struct spool_seg *segs = NULL;
+	uint64_t *nos = NULL;
+	size_t n = 0;
+	char err[512];
+	int rc;
+
+	if (w->view == NULL)
+		return;
+	rc = spool_list(spool_dir(w->spool), &segs, &n);
+	if (rc == 0 && (nos = calloc(n ? n : 1, sizeof(*nos))) == NULL)
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		nos[i] = segs[i].no;
+	if (rc == 0)
+		rc = auditview_update(w->view, spool_dir(w->spool), nos, n, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "listing %s: %s", spool_dir(w->spool), strerror(-rc));
+	if (rc < 0 && rc != w->view_err)
+		log_warnx("writer: updating the view for auditd's tools: %s", err);
+	else if (rc == 0 && w->view_err != 0)
+		log_info("writer: the view for auditd's tools is up to date again");
+	w->view_err = rc;
+	free(nos);
+	free(segs);
 }

@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "diskpolicy.h"
+#include "format.h"
 #include "spool.h"
 #include "stats.h"
 
@@ -45,6 +47,9 @@ struct writer_settings {
 	uint32_t		retry_interval_ms;
 	char			ship_cursor[PATH_MAX];	/* rauditd-ship's, "" = none */
 	char			seal_key[PATH_MAX];	/* chain key file, "" = unkeyed (start only) */
+	struct diskpolicy_settings dp;			/* disk-space policy */
+	char			node[FORMAT_NODE_MAX + 1];	/* "" = no node= prefix */
+	char			view_log_file[PATH_MAX];	/* auditd's log_file, "" = no view */
 };
 
 void writer_settings_from_config(struct writer_settings *ws, const struct config *c);

@@ -66,6 +66,61 @@ parse_bad(const char *text, int want_rc, const char *want)
 	assert_string_equal(err, want);
 }
 
+/* ---- auditd.conf's disk policy and node name (issue 12) ----------------- */
+
+static void
+test_disk_policy_keys(void **state)
+{
+	struct config c;
+
+	(void)state;
+	/* auditd's syntax: MiB without a unit, N%, "exec /path" with blanks. */
+	parse_ok(&c, "space_left = 75\nadmin_space_left = 1%\n"
+	    "space_left_action = exec \t /usr/local/sbin/low.sh\n");
+	assert_string_equal(c.space_left, "75M");
+	assert_string_equal(c.admin_space_left, "1%");
+	assert_string_equal(c.space_left_action, "exec /usr/local/sbin/low.sh");
+	/* auditd's actions rauditd does not take are refused, with the reason. */
+	parse_bad("space_left_action = suspend\n", -EINVAL,
+	    "t.conf:1: space_left_action: \"suspend\" is not supported: rauditd never stops "
+	    "writing (that loses records); use syslog or exec");
+	parse_bad("disk_full_action = halt\n", -EINVAL,
+	    "t.conf:1: disk_full_action: \"halt\" is not supported: rauditd does not change "
+	    "the system's state itself; exec a script that runs \"systemctl rescue\" or "
+	    "\"systemctl halt\"");
+	parse_bad("admin_space_left_action = single\n", -EINVAL,
+	    "t.conf:1: admin_space_left_action: \"single\" is not supported: rauditd does not "
+	    "change the system's state itself; exec a script that runs \"systemctl rescue\" "
+	    "or \"systemctl halt\"");
+	parse_bad("space_left_action = email\n", -EINVAL,
+	    "t.conf:1: space_left_action: \"email\" is not supported: rauditd sends no mail; "
+	    "use syslog, or exec a script that mails");
+	parse_bad("disk_error_action = rotate\n", -EINVAL,
+	    "t.conf:1: disk_error_action: \"rotate\" is not supported: rotate frees no space "
+	    "here; use ignore, syslog or exec");
+	parse_bad("loss_action = SYSLOG\n", -EINVAL,
+	    "t.conf:1: loss_action: must be ignore, syslog, or exec /path; got \"SYSLOG\"");
+	parse_bad("loss_action = exec loss.sh\n", -EINVAL,
+	    "t.conf:1: loss_action: exec needs one absolute path to a script (no arguments: "
+	    "it gets the reason), got \"loss.sh\"");
+	parse_bad("loss_action = exec /a.sh now\n", -EINVAL,
+	    "t.conf:1: loss_action: exec needs one absolute path to a script (no arguments: "
+	    "it gets the reason), got \"/a.sh now\"");
+	parse_bad("space_left = 100%\n", -EINVAL,
+	    "t.conf:1: space_left: \"100%\": a percentage is 1% to 99%");
+	parse_bad("space_left = 7T\n", -EINVAL,
+	    "t.conf:1: space_left: \"7T\" is not a size (megabytes, a number with K, M or G, "
+	    "or a percentage N%)");
+	parse_bad("space_left = 10M\nadmin_space_left = 20M\n", -EINVAL,
+	    "t.conf:2: admin_space_left must be at most space_left");
+	/* Different units cannot be compared before the file system is known. */
+	parse_ok(&c, "space_left = 10M\nadmin_space_left = 20%\n");
+	parse_bad("name_format = user\n", -EINVAL, "t.conf:1: name_format = user needs a name");
+	parse_bad("name = a\001b\n", -EINVAL,
+	    "t.conf:1: name: \"a\001b\" has a byte that is not printable or is '#'");
+	parse_bad("name = a b\n", -EINVAL, "t.conf:1: name: trailing junk in \"a b\"");
+}
+
 /* ---- defaults ---------------------------------------------------------- */
 
 static void
@@ -598,7 +653,17 @@ static const char every_key[] =
 	"ship_status = /srv/ship.status\n"
 	"plugin_dir = /srv/plugins.d\n"
 	"plugin_cursor_dir = /srv/cursors\n"
-	"max_restarts = 3\n";
+	"max_restarts = 3\n"
+	"space_left = 10%\n"
+	"space_left_action = exec /srv/space.sh\n"
+	"admin_space_left = 5%\n"
+	"admin_space_left_action = rotate\n"
+	"disk_full_action = rotate\n"
+	"disk_error_action = exec /srv/error.sh\n"
+	"loss_action = exec /srv/loss.sh\n"
+	"name_format = user\n"
+	"name = web-01.example\n"
+	"auditd_view = no\n";
 
 static void
 test_print_reparses(void **state)
@@ -727,6 +792,16 @@ static const struct {
 	{ "plugin_dir",		"plugin_dir = /tmp/plugins.d\n", true },
 	{ "plugin_cursor_dir",	"plugin_cursor_dir = /tmp/cursors\n", true },
 	{ "max_restarts",	"max_restarts = 3\n",		true },
+	{ "space_left",		"space_left = 100M\n",		true },
+	{ "space_left_action",	"space_left_action = ignore\n",	true },
+	{ "admin_space_left",	"admin_space_left = 40\n",	true },
+	{ "admin_space_left_action", "admin_space_left_action = exec /x.sh\n", true },
+	{ "disk_full_action",	"disk_full_action = rotate\n",	true },
+	{ "disk_error_action",	"disk_error_action = ignore\n",	true },
+	{ "loss_action",	"loss_action = exec /x.sh\n",	true },
+	{ "name_format",	"name_format = hostname\n",	true },
+	{ "name",		"name = n1\n",			true },
+	{ "auditd_view",	"auditd_view = no\n",		false },
 };
 
 #define NCHANGES	(sizeof(key_changes) / sizeof(key_changes[0]))
@@ -1027,6 +1102,7 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_comments_and_spacing),
 		cmocka_unit_test(test_cross_key),
+		cmocka_unit_test(test_disk_policy_keys),
 		cmocka_unit_test(test_print_reparses),
 		cmocka_unit_test(test_print_lists_every_key),
 		cmocka_unit_test(test_diff_each_key),

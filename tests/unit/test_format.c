@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -937,10 +938,53 @@ test_enriched_fast_path_same_as_auparse(void **state)
 	format_enricher_free(slow);
 }
 
+/*
+ * name_format: the bytes auditd writes with name_format = user, name = web-01
+ * (auditd-event.c: "node=%s type=%s msg=%.*s"), for the same kernel record.
+ */
+static void
+test_node_prefix_as_auditd(void **state)
+{
+	static const char body[] = "audit(1700000000.123:42): pid=1 uid=0 auid=4294967295 "
+	    "ses=4294967295 subj=unconfined msg='op=test res=success'";
+	static const char want[] = "node=web-01 type=USER_START msg=audit(1700000000.123:42): "
+	    "pid=1 uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=test "
+	    "res=success'\n";
+	char out[1024], host[256], name[256];
+	ssize_t p, n;
+
+	(void)state;
+	p = format_node_prefix(out, sizeof(out), "web-01");
+	assert_int_equal(p, 12);
+	n = format_raw(out + p, sizeof(out) - (size_t)p, AUDIT_USER_START, body, sizeof(body) - 1);
+	assert_true(n > 0);
+	assert_int_equal((size_t)(p + n), sizeof(want) - 1);
+	assert_memory_equal(out, want, sizeof(want) - 1);
+	/* No name, no prefix; a name that would split fields is refused. */
+	assert_int_equal(format_node_prefix(out, sizeof(out), ""), 0);
+	assert_int_equal(format_node_prefix(out, sizeof(out), "a b"), -EINVAL);
+	assert_int_equal(format_node_prefix(out, sizeof(out), "a\nb"), -EINVAL);
+	assert_int_equal(format_node_prefix(out, sizeof(out), "a\035b"), -EINVAL);
+	assert_int_equal(format_node_prefix(out, 8, "web-01"), -ENOSPC);
+	/* name_format: none, user, hostname. */
+	assert_int_equal(format_node_name(0, "x", name, sizeof(name)), 0);
+	assert_string_equal(name, "");
+	assert_int_equal(format_node_name(4, "web-01", name, sizeof(name)), 0);
+	assert_string_equal(name, "web-01");
+	assert_int_equal(format_node_name(4, "bad name", name, sizeof(name)), -EINVAL);
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_int_equal(format_node_name(1, "", name, sizeof(name)), 0);
+	assert_string_equal(name, host);
+	/* fqd and numeric resolve, or fall back to the host name. */
+	(void)format_node_name(3, "", name, sizeof(name));
+	assert_true(name[0] != '\0' && strchr(name, ' ') == NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_node_prefix_as_auditd),
 		cmocka_unit_test(test_raw_known_types),
 		cmocka_unit_test(test_raw_unknown_type),
 		cmocka_unit_test(test_raw_newlines),

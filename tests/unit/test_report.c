@@ -1,8 +1,10 @@
 /*
- * test_report.c - unit tests of report.c's side-file writer and of the
- * escaping of text that reaches the status reply and the metrics file:
- * a link, hard link or FIFO planted at the temporary name the old code
- * predicted is neither followed nor truncated nor blocks the write.
+ * test_report.c - unit tests of the side-file writer (sidefile.c) and of
+ * the escaping of text that reaches the status reply and the metrics file:
+ * a link, hard link or FIFO planted at a temporary name the old code
+ * predicted (path.tmp.PID for the state and metrics files, path.tmp for
+ * cursors and the shipper's and dispatcher's status) is neither followed
+ * nor truncated nor blocks the write.
  */
 #include "build_config.h"
 
@@ -23,6 +25,8 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "sidefile.h"
+#include "spool.h"
 
 static char dir[PATH_MAX];
 
@@ -83,11 +87,11 @@ test_write_plain(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/metrics.prom", dir);
-	assert_int_equal(report_write_file(path, "a 1\n", 4), 0);
+	assert_int_equal(sidefile_replace(path, "a 1\n", 4, false), 0);
 	assert_file(path, "a 1\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
-	assert_int_equal(report_write_file(path, "b 2\n", 4), 0);
+	assert_int_equal(sidefile_replace(path, "b 2\n", 4, false), 0);
 	assert_file(path, "b 2\n");
 }
 
@@ -103,7 +107,7 @@ test_planted_symlink(void **state)
 	old_tmp_name(tmp, sizeof(tmp), path);
 	assert_int_equal(symlink(victim, tmp), 0);
 	/* The write still happens, and the victim is untouched. */
-	assert_int_equal(report_write_file(path, "state 1\n", 8), 0);
+	assert_int_equal(sidefile_replace(path, "state 1\n", 8, false), 0);
 	assert_file(victim, "precious\n");
 	assert_file(path, "state 1\n");
 }
@@ -119,7 +123,7 @@ test_planted_hardlink(void **state)
 	put_file(victim, "precious\n");
 	old_tmp_name(tmp, sizeof(tmp), path);
 	assert_int_equal(link(victim, tmp), 0);
-	assert_int_equal(report_write_file(path, "x 1\n", 4), 0);
+	assert_int_equal(sidefile_replace(path, "x 1\n", 4, false), 0);
 	assert_file(victim, "precious\n");
 	assert_file(path, "x 1\n");
 }
@@ -135,9 +139,29 @@ test_planted_fifo(void **state)
 	assert_int_equal(mkfifo(tmp, 0666), 0);
 	/* Would block forever in open() if the FIFO were opened. */
 	alarm(5);
-	assert_int_equal(report_write_file(path, "y 1\n", 4), 0);
+	assert_int_equal(sidefile_replace(path, "y 1\n", 4, false), 0);
 	alarm(0);
 	assert_file(path, "y 1\n");
+}
+
+/* Cursors (and the shipper's status) were written through path.tmp. */
+static void
+test_planted_hardlink_cursor(void **state)
+{
+	char path[PATH_MAX + 16], victim[PATH_MAX + 16], tmp[PATH_MAX + 64];
+	struct spool_pos in = { 7, 4096 }, out;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plugin-x.cursor", dir);
+	snprintf(victim, sizeof(victim), "%s/victim3", dir);
+	put_file(victim, "precious\n");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(link(victim, tmp), 0);
+	assert_int_equal(spool_cursor_write(path, &in, true), 0);
+	assert_file(victim, "precious\n");
+	assert_int_equal(spool_cursor_read(path, &out), 0);
+	assert_int_equal(out.segment, 7);
+	assert_int_equal(out.offset, 4096);
 }
 
 int
@@ -148,6 +172,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_hardlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_hardlink_cursor, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -657,6 +657,35 @@ test_rotate(void **state)
 	assert_int_equal(spool_close(s), 0);
 }
 
+/*
+ * Giving the spool to a group (log_group) changes sealed segments through
+ * a descriptor: a link planted at a segment's name is refused, and its
+ * target keeps its mode.
+ */
+static void
+test_set_group_refuses_links(void **state)
+{
+	struct fx *f = *state;
+	struct spool_recovery r;
+	struct spool *s = open_ok(f->dir, &r);
+	char victim[256], seg[256];
+	struct stat st;
+
+	append_str(s, recn(1));
+	assert_int_equal(spool_rotate(s), 0);
+	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+	write_all(victim, "x\n", 2, O_TRUNC);
+	assert_int_equal(chmod(victim, 0600), 0);
+	seg_path(seg, sizeof(seg), f->dir, 1);
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(symlink(victim, seg), 0);
+	assert_int_equal(spool_set_group(s, getgid()), -ENOTSUP);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(spool_set_group(s, getgid()), 0);
+	assert_int_equal(spool_close(s), 0);
+}
 
 /* ---- fault injection: the link wraps fsync -------------------------------- */
 
@@ -1770,6 +1799,7 @@ main(void)
 		cmocka_unit_test(test_open_not_writable_procfs),
 		T(test_append_iovecs),
 		T(test_rotate),
+		T(test_set_group_refuses_links),
 		T(test_rotate_dir_fsync_fails),
 		T(test_retention_by_count),
 		T(test_retention_by_bytes),

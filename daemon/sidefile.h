@@ -1,0 +1,23 @@
+/*
+ * sidefile.h - replacing a small file beside the spool (cursor, status,
+ * state report, metrics textfile) atomically, in a directory that someone
+ * less privileged may be able to write.
+ */
+#ifndef RAUDITD_SIDEFILE_H
+#define RAUDITD_SIDEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Replace the file at path with len bytes of text: a temporary file with a
+ * random name in the same directory, created exclusively and never through
+ * a link (so a planted symlink, hard link or FIFO is never opened), mode
+ * 0644, then renamed over path. With sync the data and then the rename are
+ * made durable (fdatasync of the file, fsync of the directory). Returns 0
+ * or a negative errno; the temporary file is gone on failure. Does file
+ * I/O: never on the receive path. Any thread.
+ */
+int sidefile_replace(const char *path, const void *text, size_t len, bool sync);
+
+#endif

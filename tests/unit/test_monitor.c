@@ -1,0 +1,143 @@
+/*
+ * test_monitor.c - the monitor's poll policy through monitor.h: a kernel
+ * status request is sent only when the receive socket ran dry, no record
+ * arrived for the quiet period, the last interval brought fewer records
+ * than the kernel queue holds, the last known backlog was low, and the
+ * receiver is not waiting for ring room. A busy receive path never gets a
+ * forced poll, however many polls it has skipped.
+ */
+#include "build_config.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "monitor.h"
+
+#define MS	1000000ull
+#define NOW	(100000 * MS)
+
+static struct monitor_poll_input
+idle_input(void)
+{
+	struct monitor_poll_input in;
+
+	memset(&in, 0, sizeof(in));
+	in.rx_last_ns = NOW - 500 * MS;
+	in.rx_empty_ns = NOW - 499 * MS;
+	in.now_ns = NOW;
+	return in;
+}
+
+static struct monitor_status
+status_with(uint32_t backlog, uint32_t limit)
+{
+	struct monitor_status st;
+
+	memset(&st, 0, sizeof(st));
+	st.valid = true;
+	st.k.backlog = backlog;
+	st.k.backlog_limit = limit;
+	return st;
+}
+
+static void
+test_idle_polls(void **state)
+{
+	struct monitor_poll_input in = idle_input();
+	struct monitor_status st = status_with(0, 8192);
+	struct monitor_status none;
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	assert_true(monitor_may_poll(&in, &st));
+	/* No status yet: the first poll is allowed on an idle socket. */
+	assert_true(monitor_may_poll(&in, &none));
+}
+
+static void
+test_busy_socket_never_polls(void **state)
+{
+	struct monitor_poll_input in = idle_input();
+	struct monitor_status st = status_with(0, 8192);
+	int i;
+
+	(void)state;
+	/* The last drain ended on a full read: records are coming. */
+	in.rx_last_ns = NOW - 1 * MS;
+	in.rx_empty_ns = NOW - 2 * MS;
+	for (i = 0; i < 1000; i++)
+		assert_false(monitor_may_poll(&in, &st));
+}
+
+static void
+test_quiet_period(void **state)
+{
+	struct monitor_poll_input in = idle_input();
+	struct monitor_status st = status_with(0, 8192);
+
+	(void)state;
+	/* Dry, but a record arrived 5 ms ago: a flood drains to empty often. */
+	in.rx_last_ns = NOW - 5 * MS;
+	in.rx_empty_ns = NOW - 5 * MS;
+	assert_false(monitor_may_poll(&in, &st));
+	in.rx_last_ns = NOW - 25 * MS;
+	in.rx_empty_ns = NOW - 25 * MS;
+	assert_true(monitor_may_poll(&in, &st));
+}
+
+static void
+test_burst_bigger_than_queue(void **state)
+{
+	struct monitor_poll_input in = idle_input();
+	struct monitor_status st = status_with(0, 64);
+
+	(void)state;
+	in.rx_recent = 65;
+	assert_false(monitor_may_poll(&in, &st));
+	in.rx_recent = 64;
+	assert_true(monitor_may_poll(&in, &st));
+}
+
+static void
+test_backlog_high(void **state)
+{
+	struct monitor_poll_input in = idle_input();
+	struct monitor_status st = status_with(2049, 8192);
+
+	(void)state;
+	assert_false(monitor_may_poll(&in, &st));
+	st.k.backlog = 2048;
+	assert_true(monitor_may_poll(&in, &st));
+}
+
+static void
+test_waiting_for_ring_room(void **state)
+{
+	struct monitor_poll_input in = idle_input();
+	struct monitor_status st = status_with(0, 8192);
+
+	(void)state;
+	in.rx_waiting = true;
+	assert_false(monitor_may_poll(&in, &st));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_idle_polls),
+		cmocka_unit_test(test_busy_socket_never_polls),
+		cmocka_unit_test(test_quiet_period),
+		cmocka_unit_test(test_burst_bigger_than_queue),
+		cmocka_unit_test(test_backlog_high),
+		cmocka_unit_test(test_waiting_for_ring_room),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
