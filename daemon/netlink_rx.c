@@ -17,6 +17,7 @@
 #include <linux/netlink.h>
 
 #include "format.h"
+#include "mono.h"
 #include "netlink_rx.h"
 #include "record.h"
 #include "ring.h"
@@ -69,15 +70,6 @@ struct netlink_rx {
 	int		 ack_err;
 	bool		 ack_seen;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void note_loss(struct netlink_rx *rx, enum drop_reason why,
     uint64_t n, bool has_serial, uint64_t serial);
@@ -513,7 +505,7 @@ start_waiting(struct netlink_rx *rx)
 	if (!ring_wait_room(rx->ring, resume_bytes(rx)))
 		return false;
 	rx->waiting = true;
-	stat_set(&rx->st->ring_full_since_ns, now_ns());
+	stat_set(&rx->st->ring_full_since_ns, mono_ns());
 	stat_add(&rx->st->ring_full_waits, 1);
 	return true;
 }
@@ -530,7 +522,7 @@ netlink_rx_resume(struct netlink_rx *rx)
 	ring_cancel_room(rx->ring);
 	rx->waiting = false;
 	since = stat_get(&rx->st->ring_full_since_ns);
-	stat_add(&rx->st->ring_full_wait_ns, now_ns() - since);
+	stat_add(&rx->st->ring_full_wait_ns, mono_ns() - since);
 	stat_set(&rx->st->ring_full_since_ns, 0);
 	return true;
 }
@@ -550,7 +542,7 @@ netlink_rx_set_wait_full(struct netlink_rx *rx, bool wait)
 		rx->waiting = false;
 		/* Accounted as a wait that ended now. */
 		stat_add(&rx->st->ring_full_wait_ns,
-		    now_ns() - stat_get(&rx->st->ring_full_since_ns));
+		    mono_ns() - stat_get(&rx->st->ring_full_since_ns));
 		stat_set(&rx->st->ring_full_since_ns, 0);
 	}
 }
@@ -664,7 +656,7 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 	 * empty socket" is exactly socket_empty_ns >= last_rx_ns (monitor.c).
 	 */
 	if (committed || *empty) {
-		uint64_t t = now_ns();
+		uint64_t t = mono_ns();
 		if (committed)
 			stat_set(&rx->st->last_rx_ns, t);
 		if (*empty)
@@ -699,7 +691,7 @@ register_once(struct netlink_rx *rx, unsigned timeout_ms)
 		struct audit_status	st;
 	} req;
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000u;
 	static uint32_t seq = 0x52410000;	/* distinct from kaudit's */
 
 	memset(&req, 0, sizeof(req));
@@ -715,7 +707,7 @@ register_once(struct netlink_rx *rx, unsigned timeout_ms)
 		return -errno;
 	for (;;) {
 		struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
-		uint64_t now = now_ns();
+		uint64_t now = mono_ns();
 		bool empty;
 		int rc;
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "control.h"
 #include "monitor.h"
+#include "mono.h"
 #include "report.h"
 #include "ring.h"
 #include "stats.h"
@@ -67,15 +68,6 @@ put_text(struct out *o, const char *s)
 		else
 			put(o, "%c", c);
 	}
-}
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 const char *

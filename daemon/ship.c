@@ -26,6 +26,7 @@
 #include "config.h"
 #include "format.h"
 #include "log.h"
+#include "mono.h"
 #include "ship.h"
 #include "spool.h"
 
@@ -135,15 +136,6 @@ struct ship {
 
 /* librelp's generic error callback carries no user pointer. */
 static struct ship *ship_current;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 #define MS(x)	((uint64_t)(x) * 1000000u)
 
