@@ -56,6 +56,12 @@ struct key {
 };
 
 static const char *const flush_names[] = { "none", "incremental", "data", "sync", NULL };
+const char *
+config_flush_name(enum config_flush f)
+{
+	return (size_t)f < sizeof(flush_names) / sizeof(flush_names[0]) - 1 ? flush_names[f] : "?";
+}
+
 static const char *const enable_names[] = { "keep", "yes", NULL };
 static const char *const format_names[] = { "raw", "enriched", NULL };
 static const char *const ring_full_names[] = { "wait", "drop", NULL };

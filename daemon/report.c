@@ -26,9 +26,10 @@
 /* Thresholds for the derived writer states. */
 #define SLOW_NS		(100 * 1000 * 1000ULL)
 #define STALLED_NS	(1000 * 1000 * 1000ULL)
+/* Their names, beside the writer's own (writer_state_name). */
+#define STATE_SLOW	"slow"
+#define STATE_STALLED	"stalled"
 
-static const char *const flush_names[] = { "none", "incremental", "data", "sync" };
-static const char *const reason_names[] = { "ring_full", "oversize", "shutdown", "ring_corrupt" };
 
 struct out {
 	char	*buf;
@@ -79,9 +80,9 @@ report_writer_state(const struct writer_stats *ws)
 	if (st != WRITER_OK)
 		return writer_state_name(st);
 	if (started != 0 && mono_ns() - started > STALLED_NS)
-		return "stalled";
+		return STATE_STALLED;
 	if (stat_get(&ws->last_write_ns) > SLOW_NS || stat_get(&ws->last_fsync_ns) > SLOW_NS)
-		return "slow";
+		return STATE_SLOW;
 	return "ok";
 }
 
@@ -168,7 +169,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "written %llu\n", (unsigned long long)sn.written);
 	put(&o, "dropped %llu\n", (unsigned long long)sn.dropped_total);
 	for (int i = 0; i < DROP_NREASONS; i++)
-		put(&o, "dropped_%s %llu\n", reason_names[i], (unsigned long long)sn.dropped[i]);
+		put(&o, "dropped_%s %llu\n", stats_drop_name((unsigned)i), (unsigned long long)sn.dropped[i]);
 	put(&o, "in_ring %llu\n", (unsigned long long)sn.in_ring);
 	put(&o, "reexecs %u\n", s->reexecs);
 	put(&o, "carried_ring %llu\n", (unsigned long long)s->carried_ring);
@@ -207,7 +208,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "writer_unsynced_bytes %llu\n", (unsigned long long)stat_get(&ws->unsynced_bytes));
 	put(&o, "writer_daemon_records %llu\n", (unsigned long long)stat_get(&ws->daemon_records));
 	put(&o, "written_bytes %llu\n", (unsigned long long)stat_get(&ws->bytes));
-	put(&o, "flush %s\n", flush_names[s->cfg->flush]);
+	put(&o, "flush %s\n", config_flush_name(s->cfg->flush));
 	put(&o, "spool_dir ");
 	put_text(&o, s->cfg->spool_dir);
 	put(&o, "\n");
@@ -253,7 +254,8 @@ report_prometheus(const struct report_src *s, char *buf, size_t cap)
 	struct out o = { buf, cap, 0 };
 	struct snap sn;
 	const struct writer_stats *ws = s->ws;
-	static const char *const states[] = { "ok", "slow", "stalled", "disk_full", "error", "stopped" };
+	const char *states[WRITER_NSTATES + 2];
+	size_t nstates = 0;
 	const char *cur = report_writer_state(ws);
 
 	take(s, &sn);
@@ -264,7 +266,7 @@ report_prometheus(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "# HELP rauditd_dropped_records_total Records received but not written, by reason.\n"
 	    "# TYPE rauditd_dropped_records_total counter\n");
 	for (int i = 0; i < DROP_NREASONS; i++)
-		put(&o, "rauditd_dropped_records_total{reason=\"%s\"} %llu\n", reason_names[i],
+		put(&o, "rauditd_dropped_records_total{reason=\"%s\"} %llu\n", stats_drop_name((unsigned)i),
 		    (unsigned long long)sn.dropped[i]);
 	put(&o, "# HELP rauditd_rejected_messages_total Netlink messages refused, by reason.\n"
 	    "# TYPE rauditd_rejected_messages_total counter\n"
@@ -292,7 +294,13 @@ report_prometheus(const struct report_src *s, char *buf, size_t cap)
 	    stat_get(&ws->last_fsync_ns));
 	put(&o, "# HELP rauditd_writer_state Writer state (1 for the current one).\n"
 	    "# TYPE rauditd_writer_state gauge\n");
-	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+	/* ok, the derived slow and stalled, then the writer's other states. */
+	states[nstates++] = writer_state_name(WRITER_OK);
+	states[nstates++] = STATE_SLOW;
+	states[nstates++] = STATE_STALLED;
+	for (int i = WRITER_OK + 1; i < WRITER_NSTATES; i++)
+		states[nstates++] = writer_state_name((enum writer_state)i);
+	for (size_t i = 0; i < nstates; i++)
 		put(&o, "rauditd_writer_state{state=\"%s\"} %d\n", states[i],
 		    strcmp(states[i], cur) == 0);
 	metric(&o, "spool_bytes", "gauge", "Bytes in the spool.",
