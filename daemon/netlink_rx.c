@@ -553,6 +553,51 @@ netlink_rx_set_room_cb(struct netlink_rx *rx, void (*fn)(void *), void *arg)
 	ring_set_room_cb(rx->ring, fn, arg);
 }
 
+/* Point the recvmmsg headers at the receive buffers (and, from the kernel,
+ * at room for the sender's address). */
+static inline void
+prepare_batch(struct netlink_rx *rx, unsigned vlen)
+{
+	for (unsigned i = 0; i < vlen; i++) {
+		struct msghdr *mh = &rx->msgs[i].msg_hdr;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_iov = &rx->iov[i];
+		mh->msg_iovlen = 1;
+		if (rx->input == NETLINK_RX_KERNEL) {
+			mh->msg_name = &rx->addrs[i];
+			mh->msg_namelen = sizeof(rx->addrs[i]);
+		}
+	}
+}
+
+/* The i-th datagram of a batch: who sent it, then process it. */
+static inline void
+take_message(struct netlink_rx *rx, unsigned i)
+{
+	struct msghdr *mh = &rx->msgs[i].msg_hdr;
+	unsigned char *buf = rx->iov[i].iov_base;
+	size_t len = rx->msgs[i].msg_len;
+	bool trunc = (mh->msg_flags & MSG_TRUNC) != 0;
+	uint32_t src;
+
+	if (rx->input == NETLINK_RX_KERNEL) {
+		/* A sender without a netlink address is not the kernel. */
+		src = mh->msg_namelen >= sizeof(struct sockaddr_nl) ?
+		    rx->addrs[i].nl_pid : UINT32_MAX;
+	} else {
+		struct sockaddr_nl from;
+		if (len < sizeof(from)) {
+			stat_add(&rx->st->rejected_malformed, 1);
+			return;
+		}
+		memcpy(&from, buf, sizeof(from));
+		src = from.nl_pid;
+		buf += sizeof(from);
+		len -= sizeof(from);
+	}
+	process(rx, src, buf, len, trunc);
+}
+
 size_t
 netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 {
@@ -589,16 +634,7 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 				vlen = (unsigned)room;
 		}
 
-		for (unsigned i = 0; i < vlen; i++) {
-			struct msghdr *mh = &rx->msgs[i].msg_hdr;
-			memset(mh, 0, sizeof(*mh));
-			mh->msg_iov = &rx->iov[i];
-			mh->msg_iovlen = 1;
-			if (rx->input == NETLINK_RX_KERNEL) {
-				mh->msg_name = &rx->addrs[i];
-				mh->msg_namelen = sizeof(rx->addrs[i]);
-			}
-		}
+		prepare_batch(rx, vlen);
 		n = recvmmsg(rx->fd, rx->msgs, vlen, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -614,30 +650,8 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 			break;
 		}
 		stat_add(&rx->st->batches, 1);
-		for (int i = 0; i < n; i++) {
-			struct msghdr *mh = &rx->msgs[i].msg_hdr;
-			unsigned char *buf = rx->iov[i].iov_base;
-			size_t len = rx->msgs[i].msg_len;
-			bool trunc = (mh->msg_flags & MSG_TRUNC) != 0;
-			uint32_t src;
-
-			if (rx->input == NETLINK_RX_KERNEL) {
-				/* A sender without a netlink address is not the kernel. */
-				src = mh->msg_namelen >= sizeof(struct sockaddr_nl) ?
-				    rx->addrs[i].nl_pid : UINT32_MAX;
-			} else {
-				struct sockaddr_nl from;
-				if (len < sizeof(from)) {
-					stat_add(&rx->st->rejected_malformed, 1);
-					continue;
-				}
-				memcpy(&from, buf, sizeof(from));
-				src = from.nl_pid;
-				buf += sizeof(from);
-				len -= sizeof(from);
-			}
-			process(rx, src, buf, len, trunc);
-		}
+		for (int i = 0; i < n; i++)
+			take_message(rx, (unsigned)i);
 		total += (size_t)n;
 		if ((unsigned)n < vlen) {
 			/* A short batch means the queue ran dry just now; the next
