@@ -29,6 +29,7 @@
 #include "config.h"
 #include "control.h"
 #include "control_proto.h"
+#include "daemonize.h"
 #include "handover.h"
 #include "kaudit.h"
 #include "kreg.h"
@@ -110,7 +111,6 @@ struct daemon {
 	int			 base_nice;	/* before priority_boost */
 
 	_Atomic bool		 stopping;	/* main writes, the monitor reads */
-	int			 ready_fd;	/* daemonize: tell the parent */
 
 	/* Re-exec upgrade (same pid): what the next image adopts. */
 	char			 exe_path[PATH_MAX];
@@ -783,79 +783,6 @@ daemon_text(struct daemon *d, char *buf, size_t len, const char *op)
 		snprintf(buf + n, len - (size_t)n, " res=success");
 }
 
-static int parent_fd = -1;
-
-/* fatal() in the child: hand the exit code to the waiting parent. */
-static void
-exit_to_parent(int code)
-{
-	if (parent_fd >= 0) {
-		char c = (char)code;
-		ssize_t n = write(parent_fd, &c, 1);
-		(void)n;
-		close(parent_fd);
-		parent_fd = -1;
-	}
-}
-
-/* Fork into the background; the parent exits once the child is ready. */
-static void
-daemonize(struct daemon *d)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		fatal(EXIT_RESOURCE, "pipe");
-	pid = fork();
-	if (pid < 0)
-		fatal(EXIT_RESOURCE, "fork");
-	if (pid > 0) {
-		char c = EXIT_RUNTIME;
-		ssize_t n;
-		close(p[1]);
-		do
-			n = read(p[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		/* No byte: the child exited before it was ready. */
-		_exit(n == 1 ? (unsigned char)c : EXIT_RUNTIME);
-	}
-	close(p[0]);
-	parent_fd = p[1];
-	log_set_exit_hook(exit_to_parent);
-	if (setsid() < 0)
-		fatal(EXIT_RESOURCE, "setsid");
-	if (chdir("/") < 0)
-		fatal(EXIT_RESOURCE, "chdir /");
-	{
-		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, STDIN_FILENO);
-			dup2(fd, STDOUT_FILENO);
-			if (fd > STDERR_FILENO)
-				close(fd);
-		}
-	}
-	d->ready_fd = p[1];
-}
-
-static void
-tell_parent(struct daemon *d, char code)
-{
-	if (d->ready_fd >= 0) {
-		ssize_t n = write(d->ready_fd, &code, 1);
-		(void)n;
-		close(d->ready_fd);
-		d->ready_fd = -1;
-		parent_fd = -1;
-		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-	}
-}
-
 static void
 start_watchers(struct daemon *d)
 {
@@ -1294,7 +1221,6 @@ main(int argc, char **argv)
 	int status = EXIT_OK, rc;
 
 	d->cfg_path = RAUDITD_CONF;
-	d->ready_fd = -1;
 	d->argv = argv;
 	if ((status = parse_args(d, argc, argv, &check)) >= 0 ||
 	    (status = load_config(d, check)) >= 0)
@@ -1308,7 +1234,7 @@ main(int argc, char **argv)
 		fatalx(EXIT_RUNTIME, "%s", err);
 	/* A re-executed image is the same process: no fork, no new checks. */
 	if (!d->foreground && d->ho.kind != HANDOVER_REEXEC)
-		daemonize(d);
+		daemonize_start(EXIT_RUNTIME, EXIT_RESOURCE);
 	signal(SIGPIPE, SIG_IGN);
 	if (d->test_input == NULL && d->ho.kind != HANDOVER_REEXEC &&
 	    (rc = kreg_precheck(&d->kreg, err, sizeof(err))) < 0)
@@ -1328,7 +1254,7 @@ main(int argc, char **argv)
 	    (unsigned long long)stat_get(&d->w_stats.segment) : (unsigned long long)rec.last + 1,
 	    (unsigned long long)d->cfg.ring_size, (long)getpid());
 	notify_ready("running");
-	tell_parent(d, EXIT_OK);
+	daemonize_ready(EXIT_OK);
 
 	ev_run(d->loop, 0);
 
