@@ -39,6 +39,7 @@
 #include "netlink_rx.h"
 #include "notify.h"
 #include "priv.h"
+#include "reload.h"
 #include "report.h"
 #include "ring.h"
 #include "seqgap.h"
@@ -99,12 +100,7 @@ struct daemon {
 	ev_async		 writer_async;
 	ev_async		 unreg_async;
 
-	/* Reload: read and checked on a helper thread, applied on main. */
-	ev_async		 reload_async;
-	pthread_t		 reload_thread;
-	bool			 reload_busy;	/* main only */
-	bool			 reload_again;	/* a HUP came during a reload */
-	struct reload_job	*reload_job;	/* the helper's result */
+	struct reload		*reload;	/* read on a helper, applied on main */
 
 	struct kreg		 kreg;		/* registration, what to restore */
 	struct handover		 ho;		/* what this instance took over */
@@ -371,52 +367,11 @@ side_output(void *arg, const void *settings, bool kicked)
 
 static void note_changed(const char *key, bool reloadable, void *arg);
 
-/*
- * What a reload helper thread hands back: the parsed and checked file and
- * the control group looked up, or why the file is refused.
- */
-struct reload_job {
-	struct daemon	*d;
-	int		 rc;
-	char		 err[CONFIG_ERR_MAX];
-	struct config	 nc;
-	gid_t		 gid;
-	bool		 gid_set;
-	bool		 gid_missing;
-};
-
-/*
- * Reload helper thread: the file I/O and the group lookup (which may ask
- * NSS, LDAP and the like) stay off the receive path. The file gets the same
- * trust check as at start: whoever can write it controls the audit trail.
- */
-static void *
-reload_main(void *arg)
-{
-	struct reload_job *j = arg;
-	char buf[16384];	/* getgrnam_r's strings: a group with many members */
-	struct group gr, *res = NULL;
-
-	config_defaults(&j->nc);
-	j->rc = config_load(&j->nc, j->d->cfg_path, j->err, sizeof(j->err));
-	if (j->rc == 0)
-		j->rc = priv_check_path(j->d->cfg_path, "config file", j->err, sizeof(j->err));
-	if (j->rc == 0 && j->nc.control_group[0] != '\0') {
-		if (getgrnam_r(j->nc.control_group, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
-			j->gid = res->gr_gid;
-			j->gid_set = true;
-		} else {
-			j->gid_missing = true;
-		}
-	}
-	ev_async_send(j->d->loop, &j->d->reload_async);
-	return NULL;
-}
-
 /* Main thread: apply what the helper read, or keep the running config. */
 static void
-reload_apply(struct daemon *d, struct reload_job *j)
+reload_apply(void *arg, const struct reload_result *j)
 {
+	struct daemon *d = arg;
 	struct writer_settings ws;
 	size_t n;
 	int rc;
@@ -449,63 +404,6 @@ reload_apply(struct daemon *d, struct reload_job *j)
 	d->tick.repeat = (double)d->cfg.stats_interval;
 	ev_timer_again(d->loop, &d->tick);
 	log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
-}
-
-static void do_reload(struct daemon *d);
-
-static void
-reload_async_cb(struct ev_loop *loop, ev_async *w, int revents)
-{
-	struct daemon *d = w->data;
-	struct reload_job *j = d->reload_job;
-
-	(void)loop;
-	(void)revents;
-	if (!d->reload_busy || j == NULL)
-		return;
-	/* The helper sent the wake-up as its last act: the join is immediate. */
-	pthread_join(d->reload_thread, NULL);
-	d->reload_job = NULL;
-	d->reload_busy = false;
-	reload_apply(d, j);
-	free(j);
-	notify_ready("running");
-	if (d->reload_again) {
-		d->reload_again = false;
-		do_reload(d);
-	}
-}
-
-static void
-do_reload(struct daemon *d)
-{
-	struct reload_job *j;
-	int rc;
-
-	if (d->reload_busy) {
-		/* The file may have changed again since the helper read it. */
-		d->reload_again = true;
-		return;
-	}
-	notify_reloading();
-	j = calloc(1, sizeof(*j));
-	if (j == NULL) {
-		log_warnx("config: reload: out of memory; keeping the running configuration");
-		notify_ready("running");
-		return;
-	}
-	j->d = d;
-	d->reload_job = j;
-	d->reload_busy = true;
-	rc = thread_start(&d->reload_thread, reload_main, j);
-	if (rc < 0) {
-		log_warnx("config: reload: cannot start its thread: %s; keeping the running "
-		    "configuration", strerror(-rc));
-		d->reload_job = NULL;
-		d->reload_busy = false;
-		free(j);
-		notify_ready("running");
-	}
 }
 
 static void
@@ -598,7 +496,7 @@ control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 		writer_rotate(d->writer);
 		break;
 	case CONTROL_REQ_RELOAD:
-		do_reload(d);
+		reload_request(d->reload);
 		break;
 	case CONTROL_REQ_RESUME:
 		writer_resume(d->writer);
@@ -677,7 +575,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		writer_resume(d->writer);
 		break;
 	case SIGHUP:
-		do_reload(d);
+		reload_request(d->reload);
 		break;
 	case SIGCONT:
 		request_state_report(d);
@@ -807,9 +705,9 @@ start_watchers(struct daemon *d)
 	ev_async_init(&d->unreg_async, unreg_cb);
 	d->unreg_async.data = d;
 	ev_async_start(d->loop, &d->unreg_async);
-	ev_async_init(&d->reload_async, reload_async_cb);
-	d->reload_async.data = d;
-	ev_async_start(d->loop, &d->reload_async);
+	d->reload = reload_new(d->loop, d->cfg_path, reload_apply, d);
+	if (d->reload == NULL)
+		fatal(EXIT_RESOURCE, "reload");
 	ev_timer_init(&d->tick, tick_cb, 1.0, (double)d->cfg.stats_interval);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
@@ -1258,10 +1156,8 @@ main(int argc, char **argv)
 
 	ev_run(d->loop, 0);
 
-	/* Teardown, the reverse of the above. A reload still reading the file
-	 * ends on its own, soon. */
-	if (d->reload_busy && thread_join_within(d->reload_thread, 2000) == 0)
-		free(d->reload_job);
+	/* Teardown, the reverse of the above. */
+	reload_free(d->reload, 2000);
 	flush_final_loss(d);
 	if (d->monitor && monitor_stop(d->monitor, 2000) < 0) {
 		log_warnx("monitor: a kernel status poll is still asleep in the kernel; not waiting for it");
