@@ -301,16 +301,26 @@ valid_target(const char *v)
 	return port >= 1 && port <= 65535;
 }
 
+/* v must leave room bytes free in the field: else what, naming the key. */
+static int
+check_len(const struct key *k, const char *v, size_t room, const char *what,
+    char *msg, size_t msglen)
+{
+	if (strlen(v) < room)
+		return 0;
+	snprintf(msg, msglen, "%s: %s", k->name, what);
+	return -ENAMETOOLONG;
+}
+
 /* A string field: k->size bytes, the terminating NUL included. */
 static int
 set_text(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
 {
-	if (strlen(v) >= k->size) {
-		snprintf(msg, msglen, "%s: too long (at most %zu bytes)", k->name, k->size - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(field, v, strlen(v) + 1);
-	return 0;
+	int rc = check_len(k, v, k->size, "too long", msg, msglen);
+
+	if (rc == 0)
+		memcpy(field, v, strlen(v) + 1);
+	return rc;
 }
 
 static int
@@ -333,42 +343,37 @@ parse_path(const struct key *k, char *field, const char *v, char *msg, size_t ms
 		return -EINVAL;
 	}
 	/* Room for a file name under it (spool segments, run files). */
-	if (strlen(v) >= k->size - 32) {
-		snprintf(msg, msglen, "%s: path too long", k->name);
+	if (check_len(k, v, k->size - 32, "path too long", msg, msglen) < 0)
 		return -ENAMETOOLONG;
-	}
 	return set_text(k, field, v, msg, msglen);
 }
 
-static int
-parse_host(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+static bool
+valid_name(const char *v)
 {
-	if (strlen(v) >= k->size) {
-		snprintf(msg, msglen, "%s: too long", k->name);
-		return -ENAMETOOLONG;
-	}
-	if (v[0] != '\0' && !(k->type == KT_TARGET ? valid_target(v) : valid_host(v, true))) {
-		snprintf(msg, msglen, k->type == KT_TARGET ?
-		    "%s must be HOST:PORT or [IPV6]:PORT with a port from 1 to 65535, got \"%s\"" :
-		    "%s must be a host name or address, got \"%s\"", k->name, v);
-		return -EINVAL;
-	}
-	return set_text(k, field, v, msg, msglen);
-}
-
-static int
-parse_name(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
-{
-	if (strlen(v) >= k->size) {
-		snprintf(msg, msglen, "%s: name too long", k->name);
-		return -ENAMETOOLONG;
-	}
 	for (const char *p = v; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
-			snprintf(msg, msglen, "%s: invalid character in \"%s\"", k->name, v);
-			return -EINVAL;
-		}
-	return set_text(k, field, v, msg, msglen);
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+/* A group name, HOST:PORT or a host; each may be empty. */
+static int
+parse_text(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	if (check_len(k, v, k->size, k->type == KT_NAME ? "name too long" : "too long",
+	    msg, msglen) < 0)
+		return -ENAMETOOLONG;
+	if (k->type == KT_NAME && !valid_name(v))
+		snprintf(msg, msglen, "%s: invalid character in \"%s\"", k->name, v);
+	else if (k->type == KT_TARGET && v[0] != '\0' && !valid_target(v))
+		snprintf(msg, msglen, "%s must be HOST:PORT or [IPV6]:PORT with a port from 1 "
+		    "to 65535, got \"%s\"", k->name, v);
+	else if (k->type == KT_HOST && v[0] != '\0' && !valid_host(v, true))
+		snprintf(msg, msglen, "%s must be a host name or address, got \"%s\"", k->name, v);
+	else
+		return set_text(k, field, v, msg, msglen);
+	return -EINVAL;
 }
 
 static int
@@ -389,18 +394,16 @@ parse_enum(const struct key *k, char *field, const char *v, char *msg, size_t ms
 	return -EINVAL;
 }
 
+/* A decimal within k's bounds; a leading '-' only for KT_INT. */
 static int
-parse_uint(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+parse_number(const struct key *k, const char *v, int64_t *out, char *msg, size_t msglen)
 {
+	bool neg = k->type == KT_INT && *v == '-';
 	const char *end;
-	uint64_t u;
+	uint64_t u = 0;
 	int rc;
 
-	if (k->type == KT_KERNEL && strcmp(v, "keep") == 0) {
-		*(uint32_t *)(void *)field = CONFIG_KERNEL_KEEP;
-		return 0;
-	}
-	rc = parse_u64(v, &u, &end);
+	rc = parse_u64(neg ? v + 1 : v, &u, &end);
 	if (rc == 0 && *end != '\0')
 		rc = -EINVAL;
 	if (rc == -EINVAL) {
@@ -408,37 +411,40 @@ parse_uint(const struct key *k, char *field, const char *v, char *msg, size_t ms
 		    k->type == KT_KERNEL ? " or keep" : "");
 		return rc;
 	}
-	if (rc == -ERANGE || u < (uint64_t)k->min || u > (uint64_t)k->max) {
+	if (rc == 0 && u <= (uint64_t)INT64_MAX)
+		*out = neg ? -(int64_t)u : (int64_t)u;
+	if (rc == -ERANGE || u > (uint64_t)INT64_MAX || *out < k->min || *out > k->max) {
 		snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
 		    k->name, v, (long long)k->min, (long long)k->max);
 		return -ERANGE;
 	}
-	*(uint32_t *)(void *)field = (uint32_t)u;
+	return 0;
+}
+
+static int
+parse_uint(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	int64_t i = 0;
+	int rc;
+
+	if (k->type == KT_KERNEL && strcmp(v, "keep") == 0) {
+		*(uint32_t *)(void *)field = CONFIG_KERNEL_KEEP;
+		return 0;
+	}
+	if ((rc = parse_number(k, v, &i, msg, msglen)) < 0)
+		return rc;
+	*(uint32_t *)(void *)field = (uint32_t)i;
 	return 0;
 }
 
 static int
 parse_int(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
 {
-	bool neg = (*v == '-');
-	const char *end;
-	uint64_t u = 0;
-	int64_t i;
+	int64_t i = 0;
 	int rc;
 
-	rc = parse_u64(neg ? v + 1 : v, &u, &end);
-	if (rc == 0 && *end != '\0')
-		rc = -EINVAL;
-	if (rc == -EINVAL) {
-		snprintf(msg, msglen, "%s: \"%s\" is not a number", k->name, v);
+	if ((rc = parse_number(k, v, &i, msg, msglen)) < 0)
 		return rc;
-	}
-	i = neg ? -(int64_t)u : (int64_t)u;
-	if (rc == -ERANGE || u > (uint64_t)INT32_MAX || i < k->min || i > k->max) {
-		snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
-		    k->name, v, (long long)k->min, (long long)k->max);
-		return -ERANGE;
-	}
 	*(int *)(void *)field = (int)i;
 	return 0;
 }
@@ -505,9 +511,8 @@ parse_value(const struct key *k, struct config *c, const char *v,
 		return parse_path(k, field, v, msg, msglen);
 	case KT_TARGET:
 	case KT_HOST:
-		return parse_host(k, field, v, msg, msglen);
 	case KT_NAME:
-		return parse_name(k, field, v, msg, msglen);
+		return parse_text(k, field, v, msg, msglen);
 	case KT_BOOL:
 		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
 			snprintf(msg, msglen, "%s must be yes or no, got \"%s\"", k->name, v);
