@@ -396,9 +396,43 @@ status_special(struct out *o, enum row_special k, const struct snap *c)
 	}
 }
 
+/* How one rendering prints a plain row and a special one. */
+struct renderer {
+	void	(*row)(struct out *, const struct report_row *, uint64_t);
+	void	(*special)(struct out *, enum row_special, const struct snap *);
+};
+
+static void
+walk(struct out *o, const struct snap *sn, const struct renderer *rd)
+{
+	for (size_t i = 0; i < sizeof(report_rows) / sizeof(report_rows[0]); i++) {
+		const struct report_row *r = &report_rows[i];
+
+		if (!row_shown(r, sn))
+			continue;
+		if (r->src == SRC_SPECIAL)
+			rd->special(o, (enum row_special)r->off, sn);
+		else
+			rd->row(o, r, row_value(r, sn));
+	}
+}
+
+static void
+status_row(struct out *o, const struct report_row *r, uint64_t v)
+{
+	if (r->status == NULL)
+		return;
+	if (r->flags & R_SIGNED)
+		put(o, "%s %lld\n", r->status, (long long)v);
+	else
+		put(o, "%s %llu\n", r->status,
+		    (unsigned long long)(r->flags & R_NS_US ? v / 1000 : v));
+}
+
 size_t
 report_status(const struct report_src *s, char *buf, size_t cap)
 {
+	static const struct renderer rd = { status_row, status_special };
 	struct out o = { buf, cap, 0 };
 	struct snap sn;
 
@@ -407,25 +441,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "rauditd_pid %ld\n", (long)getpid());
 	put(&o, "rauditd_state %s\n", s->state);
 	put(&o, "uptime_s %lld\n", (long long)(time(NULL) - s->start_time));
-	for (size_t i = 0; i < sizeof(report_rows) / sizeof(report_rows[0]); i++) {
-		const struct report_row *r = &report_rows[i];
-		uint64_t v;
-
-		if (!row_shown(r, &sn))
-			continue;
-		if (r->src == SRC_SPECIAL) {
-			status_special(&o, (enum row_special)r->off, &sn);
-			continue;
-		}
-		if (r->status == NULL)
-			continue;
-		v = row_value(r, &sn);
-		if (r->flags & R_SIGNED)
-			put(&o, "%s %lld\n", r->status, (long long)v);
-		else
-			put(&o, "%s %llu\n", r->status,
-			    (unsigned long long)(r->flags & R_NS_US ? v / 1000 : v));
-	}
+	walk(&o, &sn, &rd);
 	return o.len;
 }
 
@@ -475,32 +491,27 @@ prom_special(struct out *o, enum row_special k, const struct snap *c)
 	}
 }
 
+static void
+prom_row(struct out *o, const struct report_row *r, uint64_t v)
+{
+	if (r->prom == NULL)
+		return;
+	prom_head(o, r->prom, r->type, r->help);
+	if (r->flags & R_NS_US)
+		put(o, "rauditd_%s %.6f\n", r->prom, (double)v / 1e9);
+	else
+		put(o, "rauditd_%s %llu\n", r->prom, (unsigned long long)v);
+}
+
 size_t
 report_prometheus(const struct report_src *s, char *buf, size_t cap)
 {
+	static const struct renderer rd = { prom_row, prom_special };
 	struct out o = { buf, cap, 0 };
 	struct snap sn;
 
 	take(s, &sn);
-	for (size_t i = 0; i < sizeof(report_rows) / sizeof(report_rows[0]); i++) {
-		const struct report_row *r = &report_rows[i];
-		uint64_t v;
-
-		if (!row_shown(r, &sn))
-			continue;
-		if (r->src == SRC_SPECIAL) {
-			prom_special(&o, (enum row_special)r->off, &sn);
-			continue;
-		}
-		if (r->prom == NULL)
-			continue;
-		v = row_value(r, &sn);
-		prom_head(&o, r->prom, r->type, r->help);
-		if (r->flags & R_NS_US)
-			put(&o, "rauditd_%s %.6f\n", r->prom, (double)v / 1e9);
-		else
-			put(&o, "rauditd_%s %llu\n", r->prom, (unsigned long long)v);
-	}
+	walk(&o, &sn, &rd);
 	return o.len;
 }
 
