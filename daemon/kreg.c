@@ -7,6 +7,7 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,6 +96,25 @@ kreg_precheck(struct kreg *k, char *err, size_t len)
 	return -EBUSY;
 }
 
+/* The settings rauditd may change: config field, status field, mask bit. */
+static const struct {
+	uint32_t	mask;
+	size_t		cfg;		/* uint32_t in struct config, CONFIG_KERNEL_KEEP = leave */
+	size_t		st;		/* uint32_t in struct audit_status */
+} kreg_fields[] = {
+	{ AUDIT_STATUS_BACKLOG_LIMIT, offsetof(struct config, backlog_limit),
+	    offsetof(struct audit_status, backlog_limit) },
+	{ AUDIT_STATUS_BACKLOG_WAIT_TIME, offsetof(struct config, backlog_wait_time),
+	    offsetof(struct audit_status, backlog_wait_time) },
+	{ AUDIT_STATUS_RATE_LIMIT, offsetof(struct config, rate_limit),
+	    offsetof(struct audit_status, rate_limit) },
+	{ AUDIT_STATUS_FAILURE, offsetof(struct config, failure),
+	    offsetof(struct audit_status, failure) },
+};
+
+#define KREG_U32(base, off)	(*(uint32_t *)(void *)((char *)(base) + (off)))
+#define KREG_CU32(base, off)	(*(const uint32_t *)(const void *)((const char *)(base) + (off)))
+
 static int
 kreg_set(struct kreg *k, const struct config *cfg, int kfd)
 {
@@ -102,21 +122,13 @@ kreg_set(struct kreg *k, const struct config *cfg, int kfd)
 	int rc;
 
 	memset(&set, 0, sizeof(set));
-	if (cfg->backlog_limit != CONFIG_KERNEL_KEEP) {
-		set.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
-		set.backlog_limit = cfg->backlog_limit;
-	}
-	if (cfg->backlog_wait_time != CONFIG_KERNEL_KEEP) {
-		set.mask |= AUDIT_STATUS_BACKLOG_WAIT_TIME;
-		set.backlog_wait_time = cfg->backlog_wait_time;
-	}
-	if (cfg->rate_limit != CONFIG_KERNEL_KEEP) {
-		set.mask |= AUDIT_STATUS_RATE_LIMIT;
-		set.rate_limit = cfg->rate_limit;
-	}
-	if (cfg->failure != CONFIG_KERNEL_KEEP) {
-		set.mask |= AUDIT_STATUS_FAILURE;
-		set.failure = cfg->failure;
+	for (size_t i = 0; i < sizeof(kreg_fields) / sizeof(kreg_fields[0]); i++) {
+		uint32_t v = KREG_CU32(cfg, kreg_fields[i].cfg);
+
+		if (v == CONFIG_KERNEL_KEEP)
+			continue;
+		set.mask |= kreg_fields[i].mask;
+		KREG_U32(&set, kreg_fields[i].st) = v;
 	}
 	if (cfg->enable == CONFIG_ENABLE_YES && k->orig.enabled == 0) {
 		set.mask |= AUDIT_STATUS_ENABLED;
