@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "mono.h"
 #include "thread.h"
 
 int
@@ -27,12 +28,7 @@ void
 thread_deadline(struct timespec *ts, unsigned ms)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	mono_add_ms(ts, ms);
 }
 
 int
