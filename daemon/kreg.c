@@ -115,6 +115,8 @@ static const struct {
 #define KREG_U32(base, off)	(*(uint32_t *)(void *)((char *)(base) + (off)))
 #define KREG_CU32(base, off)	(*(const uint32_t *)(const void *)((const char *)(base) + (off)))
 
+static void kreg_undo(struct kreg *k);
+
 static int
 kreg_set(struct kreg *k, const struct config *cfg, int kfd)
 {
@@ -216,7 +218,8 @@ kreg_register(struct kreg *k, struct netlink_rx *rx, bool retry, char *err, size
 	return -EBUSY;
 }
 
-void
+/* Put back what kreg_apply changed (a registration that failed). */
+static void
 kreg_undo(struct kreg *k)
 {
 	int kfd = kaudit_open(KREG_TIMEOUT_MS);

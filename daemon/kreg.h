@@ -65,9 +65,6 @@ int kreg_apply(struct kreg *k, const struct config *cfg, char *err, size_t len);
  */
 int kreg_register(struct kreg *k, struct netlink_rx *rx, bool retry, char *err, size_t len);
 
-/* Put back what kreg_apply changed (a registration that failed). */
-void kreg_undo(struct kreg *k);
-
 /*
  * Unregister and restore on a helper thread (the kernel may make a sender
  * of requests sleep while its backlog is over the limit, and the main

@@ -127,17 +127,6 @@ syncer_submit(struct syncer *s, int fd, bool data_only, uint64_t tag)
 }
 
 bool
-syncer_busy(struct syncer *s)
-{
-	bool busy;
-
-	pthread_mutex_lock(&s->mu);
-	busy = s->job != JOB_NONE;
-	pthread_mutex_unlock(&s->mu);
-	return busy;
-}
-
-bool
 syncer_reap(struct syncer *s, struct syncer_result *r)
 {
 	bool done;
