@@ -941,22 +941,23 @@ open_input(struct daemon *d)
 }
 
 /*
- * Only the receive path (this thread) gets the boost: the writer and the
- * monitor set their nice value back when they start, so a flood cannot
- * starve the audited system through them. A re-executed image keeps the
- * boost it inherited.
+ * Only the receive path (this thread) gets the boost: every other thread
+ * sets its nice value back when it starts (thread_set_nice), so a flood
+ * cannot starve the audited system through them. A re-executed image keeps
+ * the boost it inherited.
  */
 static void
 boost_priority(struct daemon *d)
 {
 	if (d->ho.kind == HANDOVER_REEXEC) {
 		d->base_nice = d->ho.nice;
-		return;
+	} else {
+		d->base_nice = getpriority(PRIO_PROCESS, 0);
+		if (d->cfg.priority_boost > 0 &&
+		    setpriority(PRIO_PROCESS, 0, d->base_nice - d->cfg.priority_boost) < 0)
+			log_warn("priority_boost %d", d->cfg.priority_boost);
 	}
-	d->base_nice = getpriority(PRIO_PROCESS, 0);
-	if (d->cfg.priority_boost > 0 &&
-	    setpriority(PRIO_PROCESS, 0, d->base_nice - d->cfg.priority_boost) < 0)
-		log_warn("priority_boost %d", d->cfg.priority_boost);
+	thread_set_nice(d->base_nice);
 }
 
 /*
