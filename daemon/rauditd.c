@@ -1008,8 +1008,13 @@ register_kernel(struct daemon *d)
 	handover_store(netlink_rx_fd(d->rx), d->ring);
 }
 
+/*
+ * The record path in dependency order: writer and receiver over the ring,
+ * the loop, the record socket, the control socket; then the boost and the
+ * capability drop, before the writer thread (the first thread) starts.
+ */
 static void
-start_writer(struct daemon *d, struct spool *spool)
+start_pipeline(struct daemon *d, struct spool *spool)
 {
 	struct writer_settings ws;
 	char text[1024];
@@ -1143,7 +1148,7 @@ main(int argc, char **argv)
 	spool = open_spool(d, &rec);
 	open_ring(d);
 	seqgap_init(&d->gaps);
-	start_writer(d, spool);
+	start_pipeline(d, spool);
 	register_kernel(d);
 	if (start_monitor(d) < 0)
 		fatalx(EXIT_RESOURCE, "monitor: cannot start");
