@@ -9,6 +9,7 @@
 #include "config.h"
 #include "diskpolicy.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,11 +54,17 @@ struct key {
 	const char	*name;
 	enum key_type	 type;
 	size_t		 offset;
+	size_t		 size;		/* of the field in struct config */
 	int64_t		 min, max;
 	const char	*const *names;	/* KT_ENUM */
 	bool		 reloadable;
-	bool		 pow2;		/* KT_SIZE: must be a power of two */
+	unsigned	 flags;		/* KF_* */
+	const char	*def;		/* the default, as the file would spell it */
 };
+
+/* Key flags. */
+#define KF_POW2		0x1	/* KT_SIZE: must be a power of two */
+#define KF_ZERO		0x2	/* KT_SIZE: 0 is allowed below min (automatic) */
 
 static const char *const flush_names[] = { "none", "incremental", "data", "sync", NULL };
 static const char *const enable_names[] = { "keep", "yes", NULL };
@@ -66,88 +73,33 @@ static const char *const ring_full_names[] = { "wait", "drop", NULL };
 static const char *const name_format_names[] = { "none", "hostname", "fqd", "numeric",
     "user", NULL };
 
-#define OFF(f)	offsetof(struct config, f)
+const char *
+config_flush_name(enum config_flush f)
+{
+	return (size_t)f < sizeof(flush_names) / sizeof(flush_names[0]) - 1 ? flush_names[f] : "?";
+}
+
+#define OFF(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define KiB	(1024LL)
 #define MiB	(1024LL * 1024)
 #define GiB	(1024LL * 1024 * 1024)
 
+/*
+ * DESIGN: the one list of keys. The parser, config_defaults (which parses
+ * each default as if the file said it), -n printing, reload, the man page
+ * check and the shipped-config check (tests/integration/config_check.sh)
+ * all read it.
+ */
 static const struct key keys[] = {
-	{ "spool_dir",		KT_PATH,   OFF(spool_dir),	0, 0, NULL, false, false },
-	{ "run_dir",		KT_PATH,   OFF(run_dir),	0, 0, NULL, false, false },
-	{ "segment_size",	KT_SIZE,   OFF(segment_size),	64 * KiB, 64 * GiB, NULL, true, false },
-	{ "num_segments",	KT_UINT,   OFF(num_segments),	0, 1000000, NULL, true, false },
-	{ "max_spool_size",	KT_SIZE,   OFF(max_spool_size),	0, 1024 * GiB, NULL, true, false },
-	{ "seal_key",		KT_OPTPATH, OFF(seal_key),	0, 0, NULL, false, false },
-	{ "ring_size",		KT_SIZE,   OFF(ring_size),	64 * KiB, 16 * GiB, NULL, false, true },
-	{ "rcvbuf",		KT_SIZE,   OFF(rcvbuf),		64 * KiB, 2 * GiB - 1, NULL, false, false },
-	{ "ring_full_action",	KT_ENUM,   OFF(ring_full_action), 0, 0, ring_full_names, false, false },
-	{ "flush",		KT_ENUM,   OFF(flush),		0, 0, flush_names, true, false },
-	{ "freq",		KT_UINT,   OFF(freq),		1, 1000000, NULL, true, false },
-	{ "batch_size",		KT_SIZE,   OFF(batch_size),	16 * KiB, 64 * MiB, NULL, false, false },
-	{ "enable",		KT_ENUM,   OFF(enable),		0, 0, enable_names, false, false },
-	{ "rules",		KT_RULES,  OFF(rules),		0, 0, NULL, false, false },
-	{ "exclude_self",	KT_BOOL,   OFF(exclude_self),	0, 0, NULL, false, false },
-	{ "log_format",		KT_ENUM,   OFF(log_format),	0, 0, format_names, true, false },
-	{ "drain_timeout",	KT_UINT,   OFF(drain_timeout),	0, 3600, NULL, true, false },
-	{ "backlog_limit",	KT_KERNEL, OFF(backlog_limit),	0, UINT32_MAX - 1, NULL, false, false },
-	{ "backlog_wait_time",	KT_KERNEL, OFF(backlog_wait_time), 0, 600000, NULL, false, false },
-	{ "rate_limit",		KT_KERNEL, OFF(rate_limit),	0, UINT32_MAX - 1, NULL, false, false },
-	{ "failure",		KT_KERNEL, OFF(failure),	0, 2, NULL, false, false },
-	{ "restore_kernel",	KT_BOOL,   OFF(restore_kernel),	0, 0, NULL, false, false },
-	{ "monitor_interval",	KT_UINT,   OFF(monitor_interval_ms), 100, 60000, NULL, true, false },
-	{ "priority_boost",	KT_INT,    OFF(priority_boost),	0, 20, NULL, false, false },
-	{ "lock_ring",		KT_BOOL,   OFF(lock_ring),	0, 0, NULL, false, false },
-	{ "retry_interval",	KT_UINT,   OFF(retry_interval_ms), 10, 60000, NULL, true, false },
-	{ "flush_interval",	KT_UINT,   OFF(flush_interval_ms), 1, 3600000, NULL, true, false },
-	{ "control_group",	KT_NAME,   OFF(control_group),	0, 0, NULL, true, false },
-	{ "log_group",		KT_NAME,   OFF(log_group),	0, 0, NULL, false, false },
-	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, false },
-	{ "metrics_file",	KT_OPTPATH, OFF(metrics_file),	0, 0, NULL, true, false },
-	/* rauditd-ship reads these at its start; the daemon only the first two. */
-	{ "ship_target",	KT_TARGET, OFF(ship_target),	0, 0, NULL, true, false },
-	{ "ship_cursor",	KT_OPTPATH, OFF(ship_cursor),	0, 0, NULL, true, false },
-	{ "ship_window",	KT_UINT,   OFF(ship_window),	4, 65536, NULL, true, false },
-	{ "ship_timeout",	KT_UINT,   OFF(ship_timeout),	1, 3600, NULL, true, false },
-	{ "ship_reconnect_min",	KT_UINT,   OFF(ship_reconnect_min_ms), 10, 3600000, NULL, true, false },
-	{ "ship_reconnect_max",	KT_UINT,   OFF(ship_reconnect_max_ms), 10, 3600000, NULL, true, false },
-	{ "ship_tls",		KT_BOOL,   OFF(ship_tls),	0, 0, NULL, true, false },
-	{ "ship_tls_ca",	KT_OPTPATH, OFF(ship_tls_ca),	0, 0, NULL, true, false },
-	{ "ship_tls_cert",	KT_OPTPATH, OFF(ship_tls_cert),	0, 0, NULL, true, false },
-	{ "ship_tls_key",	KT_OPTPATH, OFF(ship_tls_key),	0, 0, NULL, true, false },
-	{ "ship_tls_peer",	KT_HOST,   OFF(ship_tls_peer),	0, 0, NULL, true, false },
-	{ "ship_status",	KT_OPTPATH, OFF(ship_status),	0, 0, NULL, true, false },
-	/* rauditd-dispatch reads these at its start and on SIGHUP. */
-	{ "plugin_dir",		KT_PATH,   OFF(plugin_dir),	0, 0, NULL, true, false },
-	{ "plugin_cursor_dir",	KT_OPTPATH, OFF(plugin_cursor_dir), 0, 0, NULL, true, false },
-	{ "max_restarts",	KT_UINT,   OFF(max_restarts),	0, 10000, NULL, true, false },
-	/* auditd.conf's disk-space policy (diskpolicy.c). */
-	{ "space_left",		KT_SPACE,  OFF(space_left),	0, 0, NULL, true, false },
-	{ "space_left_action",	KT_ACTION, OFF(space_left_action), DISKPOLICY_SPACE_LEFT, 0, NULL, true, false },
-	{ "admin_space_left",	KT_SPACE,  OFF(admin_space_left), 0, 0, NULL, true, false },
-	{ "admin_space_left_action", KT_ACTION, OFF(admin_space_left_action),
-	    DISKPOLICY_ADMIN_SPACE_LEFT, 0, NULL, true, false },
-	{ "disk_full_action",	KT_ACTION, OFF(disk_full_action), DISKPOLICY_DISK_FULL, 0, NULL, true, false },
-	{ "disk_error_action",	KT_ACTION, OFF(disk_error_action), DISKPOLICY_DISK_ERROR, 0, NULL, true, false },
-	{ "loss_action",	KT_ACTION, OFF(loss_action),	DISKPOLICY_LOSS, 0, NULL, true, false },
-	/* auditd.conf's node name. */
-	{ "name_format",	KT_ENUM,   OFF(name_format),	0, 0, name_format_names, true, false },
-	{ "name",		KT_NODE,   OFF(name),		0, 0, NULL, true, false },
-	{ "auditd_view",	KT_BOOL,   OFF(auditd_view),	0, 0, NULL, false, false },
-};
-
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
-
-void
-config_defaults(struct config *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->spool_dir, sizeof(c->spool_dir), "%s", RAUDITD_SPOOL_DIR);
-	snprintf(c->run_dir, sizeof(c->run_dir), "%s", RAUDITD_RUN_DIR);
-	c->segment_size = 64 * MiB;
-	c->num_segments = 16;
-	c->max_spool_size = 0;
+	{ "spool_dir",		KT_PATH,   OFF(spool_dir),	0, 0, NULL, false, 0, RAUDITD_SPOOL_DIR },
+	{ "run_dir",		KT_PATH,   OFF(run_dir),	0, 0, NULL, false, 0, RAUDITD_RUN_DIR },
+	{ "segment_size",	KT_SIZE,   OFF(segment_size),	64 * KiB, 64 * GiB, NULL, true, 0, "64M" },
+	{ "num_segments",	KT_UINT,   OFF(num_segments),	0, 1000000, NULL, true, 0, "16" },
+	{ "max_spool_size",	KT_SIZE,   OFF(max_spool_size),	0, 1024 * GiB, NULL, true, 0, "0" },
+	/* The tamper-evidence chain's key file (chain.h); empty: unkeyed links. */
+	{ "seal_key",		KT_OPTPATH, OFF(seal_key),	0, 0, NULL, false, 0, "" },
 	/* 64 MiB holds about 250k typical records: tens of seconds of a stall. */
-	c->ring_size = 64 * MiB;
+	{ "ring_size",		KT_SIZE,   OFF(ring_size),	64 * KiB, 16 * GiB, NULL, false, KF_POW2, "64M" },
 	/*
 	 * The socket buffer is a limit, not an allocation; it is the only
 	 * buffer that still works while rauditd itself is stopped, and the
@@ -155,53 +107,94 @@ config_defaults(struct config *c)
 	 * (netlink_rx_default_rcvbuf): 1 GiB, which rode out a 5 s SIGSTOP at
 	 * 10k events/s, where that is safe.
 	 */
-	c->rcvbuf = 0;
-	c->ring_full_action = CONFIG_RING_FULL_WAIT;
-	c->flush = CONFIG_FLUSH_INCREMENTAL;
-	c->freq = 1000;
-	c->batch_size = 256 * KiB;
+	{ "rcvbuf",		KT_SIZE,   OFF(rcvbuf),		64 * KiB, 2 * GiB - 1, NULL, false, KF_ZERO, "0" },
+	{ "ring_full_action",	KT_ENUM,   OFF(ring_full_action), 0, 0, ring_full_names, false, 0, "wait" },
+	{ "flush",		KT_ENUM,   OFF(flush),		0, 0, flush_names, true, 0, "incremental" },
+	{ "freq",		KT_UINT,   OFF(freq),		1, 1000000, NULL, true, 0, "1000" },
+	{ "batch_size",		KT_SIZE,   OFF(batch_size),	16 * KiB, 64 * MiB, NULL, false, 0, "256K" },
 	/* As auditd: auditing on at start, left as found at stop. */
-	c->enable = CONFIG_ENABLE_YES;
-	snprintf(c->rules, sizeof(c->rules), "%s", CONFIG_RULES_AUGENRULES);
-	c->exclude_self = true;
-	c->log_format = CONFIG_FORMAT_RAW;
-	c->drain_timeout = 10;
-	c->backlog_limit = CONFIG_KERNEL_KEEP;
-	c->backlog_wait_time = CONFIG_KERNEL_KEEP;
-	c->rate_limit = CONFIG_KERNEL_KEEP;
-	c->failure = CONFIG_KERNEL_KEEP;
-	c->restore_kernel = true;
-	c->monitor_interval_ms = 1000;
-	c->priority_boost = 4;
-	c->lock_ring = false;
-	c->retry_interval_ms = 1000;
-	c->flush_interval_ms = 1000;
-	c->control_group[0] = '\0';
-	c->stats_interval = 5;
+	{ "enable",		KT_ENUM,   OFF(enable),		0, 0, enable_names, false, 0, "yes" },
+	{ "rules",		KT_RULES,  OFF(rules),		0, 0, NULL, false, 0, CONFIG_RULES_AUGENRULES },
+	{ "exclude_self",	KT_BOOL,   OFF(exclude_self),	0, 0, NULL, false, 0, "yes" },
+	{ "log_format",		KT_ENUM,   OFF(log_format),	0, 0, format_names, true, 0, "raw" },
+	{ "drain_timeout",	KT_UINT,   OFF(drain_timeout),	0, 3600, NULL, true, 0, "10" },
+	{ "backlog_limit",	KT_KERNEL, OFF(backlog_limit),	0, UINT32_MAX - 1, NULL, false, 0, "keep" },
+	{ "backlog_wait_time",	KT_KERNEL, OFF(backlog_wait_time), 0, 600000, NULL, false, 0, "keep" },
+	{ "rate_limit",		KT_KERNEL, OFF(rate_limit),	0, UINT32_MAX - 1, NULL, false, 0, "keep" },
+	{ "failure",		KT_KERNEL, OFF(failure),	0, 2, NULL, false, 0, "keep" },
+	{ "restore_kernel",	KT_BOOL,   OFF(restore_kernel),	0, 0, NULL, false, 0, "yes" },
+	{ "monitor_interval",	KT_UINT,   OFF(monitor_interval_ms), 100, 60000, NULL, true, 0, "1000" },
+	{ "priority_boost",	KT_INT,    OFF(priority_boost),	0, 20, NULL, false, 0, "4" },
+	{ "lock_ring",		KT_BOOL,   OFF(lock_ring),	0, 0, NULL, false, 0, "no" },
+	{ "retry_interval",	KT_UINT,   OFF(retry_interval_ms), 10, 60000, NULL, true, 0, "1000" },
+	{ "flush_interval",	KT_UINT,   OFF(flush_interval_ms), 1, 3600000, NULL, true, 0, "1000" },
+	{ "control_group",	KT_NAME,   OFF(control_group),	0, 0, NULL, true, 0, "" },
+	{ "log_group",		KT_NAME,   OFF(log_group),	0, 0, NULL, false, 0, "" },
+	{ "stats_interval",	KT_UINT,   OFF(stats_interval),	1, 3600, NULL, true, 0, "5" },
+	{ "metrics_file",	KT_OPTPATH, OFF(metrics_file),	0, 0, NULL, true, 0, "" },
+	/* rauditd-ship reads these at its start; the daemon only the first two. */
+	{ "ship_target",	KT_TARGET, OFF(ship_target),	0, 0, NULL, true, 0, "" },
+	{ "ship_cursor",	KT_OPTPATH, OFF(ship_cursor),	0, 0, NULL, true, 0, "" },
 	/*
 	 * A crash re-sends at most ship_window records; half of it is librelp's
 	 * window, the other half lets the cursor be written once per 512
 	 * records (a rename each, an fsync at most once a second).
 	 */
+	{ "ship_window",	KT_UINT,   OFF(ship_window),	4, 65536, NULL, true, 0, "1024" },
+	{ "ship_timeout",	KT_UINT,   OFF(ship_timeout),	1, 3600, NULL, true, 0, "30" },
+	{ "ship_reconnect_min",	KT_UINT,   OFF(ship_reconnect_min_ms), 10, 3600000, NULL, true, 0, "100" },
+	{ "ship_reconnect_max",	KT_UINT,   OFF(ship_reconnect_max_ms), 10, 3600000, NULL, true, 0, "30000" },
+	{ "ship_tls",		KT_BOOL,   OFF(ship_tls),	0, 0, NULL, true, 0, "no" },
+	{ "ship_tls_ca",	KT_OPTPATH, OFF(ship_tls_ca),	0, 0, NULL, true, 0, "" },
+	{ "ship_tls_cert",	KT_OPTPATH, OFF(ship_tls_cert),	0, 0, NULL, true, 0, "" },
+	{ "ship_tls_key",	KT_OPTPATH, OFF(ship_tls_key),	0, 0, NULL, true, 0, "" },
+	{ "ship_tls_peer",	KT_HOST,   OFF(ship_tls_peer),	0, 0, NULL, true, 0, "" },
+	{ "ship_status",	KT_OPTPATH, OFF(ship_status),	0, 0, NULL, true, 0, "" },
+	/* rauditd-dispatch reads these at its start and on SIGHUP. */
 	/* auditd's plugins.d, so Debian's laurel.conf and syslog.conf work unchanged. */
-	snprintf(c->plugin_dir, sizeof(c->plugin_dir), "%s", RAUDITD_PLUGIN_DIR);
+	{ "plugin_dir",		KT_PATH,   OFF(plugin_dir),	0, 0, NULL, true, 0, RAUDITD_PLUGIN_DIR },
+	{ "plugin_cursor_dir",	KT_OPTPATH, OFF(plugin_cursor_dir), 0, 0, NULL, true, 0, "" },
 	/* auditd's max_restarts default. */
-	c->max_restarts = 10;
-	c->ship_window = 1024;
-	c->ship_timeout = 30;
-	c->ship_reconnect_min_ms = 100;
-	c->ship_reconnect_max_ms = 30000;
-	c->ship_tls = false;
-	/* auditd's thresholds (75 and 50 MiB); its stalling actions become syslog. */
-	snprintf(c->space_left, sizeof(c->space_left), "75M");
-	snprintf(c->admin_space_left, sizeof(c->admin_space_left), "50M");
-	snprintf(c->space_left_action, sizeof(c->space_left_action), "syslog");
-	snprintf(c->admin_space_left_action, sizeof(c->admin_space_left_action), "syslog");
-	snprintf(c->disk_full_action, sizeof(c->disk_full_action), "syslog");
-	snprintf(c->disk_error_action, sizeof(c->disk_error_action), "syslog");
-	snprintf(c->loss_action, sizeof(c->loss_action), "syslog");
-	c->name_format = CONFIG_NAME_NONE;
-	c->auditd_view = true;
+	{ "max_restarts",	KT_UINT,   OFF(max_restarts),	0, 10000, NULL, true, 0, "10" },
+	/*
+	 * auditd.conf's disk-space policy (diskpolicy.c): auditd's thresholds
+	 * (75 and 50 MiB); its stalling actions become syslog.
+	 */
+	{ "space_left",		KT_SPACE,  OFF(space_left),	0, 0, NULL, true, 0, "75M" },
+	{ "space_left_action",	KT_ACTION, OFF(space_left_action), DISKPOLICY_SPACE_LEFT, 0, NULL,
+	    true, 0, "syslog" },
+	{ "admin_space_left",	KT_SPACE,  OFF(admin_space_left), 0, 0, NULL, true, 0, "50M" },
+	{ "admin_space_left_action", KT_ACTION, OFF(admin_space_left_action),
+	    DISKPOLICY_ADMIN_SPACE_LEFT, 0, NULL, true, 0, "syslog" },
+	{ "disk_full_action",	KT_ACTION, OFF(disk_full_action), DISKPOLICY_DISK_FULL, 0, NULL,
+	    true, 0, "syslog" },
+	{ "disk_error_action",	KT_ACTION, OFF(disk_error_action), DISKPOLICY_DISK_ERROR, 0, NULL,
+	    true, 0, "syslog" },
+	{ "loss_action",	KT_ACTION, OFF(loss_action),	DISKPOLICY_LOSS, 0, NULL, true, 0, "syslog" },
+	/* auditd.conf's node name. */
+	{ "name_format",	KT_ENUM,   OFF(name_format),	0, 0, name_format_names, true, 0, "none" },
+	{ "name",		KT_NODE,   OFF(name),		0, 0, NULL, true, 0, "" },
+	{ "auditd_view",	KT_BOOL,   OFF(auditd_view),	0, 0, NULL, false, 0, "yes" },
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static int parse_value(const struct key *k, struct config *c, const char *v,
+    char *msg, size_t msglen);
+
+void
+config_defaults(struct config *c)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++) {
+		int rc = parse_value(&keys[i], c, keys[i].def, msg, sizeof(msg));
+
+		/* A default the parser refuses is a mistake in the table above. */
+		assert(rc == 0);
+		(void)rc;
+	}
 }
 
 size_t
@@ -335,70 +328,218 @@ valid_target(const char *v)
 	return port >= 1 && port <= 65535;
 }
 
+/* v must leave room bytes free in the field: else what, naming the key. */
+static int
+check_len(const struct key *k, const char *v, size_t room, const char *what,
+    char *msg, size_t msglen)
+{
+	if (strlen(v) < room)
+		return 0;
+	snprintf(msg, msglen, "%s: %s", k->name, what);
+	return -ENAMETOOLONG;
+}
+
+/* A string field: k->size bytes, the terminating NUL included. */
+static int
+set_text(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	int rc = check_len(k, v, k->size, "too long", msg, msglen);
+
+	if (rc == 0)
+		memcpy(field, v, strlen(v) + 1);
+	return rc;
+}
+
+static int
+parse_path(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	if (k->type == KT_RULES &&
+	    (strcmp(v, CONFIG_RULES_AUGENRULES) == 0 || strcmp(v, CONFIG_RULES_NONE) == 0))
+		return set_text(k, field, v, msg, msglen);
+	if (k->type == KT_RULES && v[0] != '/') {
+		snprintf(msg, msglen, "rules must be augenrules, none or an absolute "
+		    "path, got \"%s\"", v);
+		return -EINVAL;
+	}
+	if (k->type != KT_PATH && v[0] == '\0') {
+		field[0] = '\0';
+		return 0;
+	}
+	if (v[0] != '/') {
+		snprintf(msg, msglen, "%s must be an absolute path, got \"%s\"", k->name, v);
+		return -EINVAL;
+	}
+	/* Room for a file name under it (spool segments, run files). */
+	if (check_len(k, v, k->size - 32, "path too long", msg, msglen) < 0)
+		return -ENAMETOOLONG;
+	return set_text(k, field, v, msg, msglen);
+}
+
+static bool
+valid_name(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+/* A group name, HOST:PORT or a host; each may be empty. */
+static int
+parse_text(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	if (check_len(k, v, k->size, k->type == KT_NAME ? "name too long" : "too long",
+	    msg, msglen) < 0)
+		return -ENAMETOOLONG;
+	if (k->type == KT_NAME && !valid_name(v))
+		snprintf(msg, msglen, "%s: invalid character in \"%s\"", k->name, v);
+	else if (k->type == KT_TARGET && v[0] != '\0' && !valid_target(v))
+		snprintf(msg, msglen, "%s must be HOST:PORT or [IPV6]:PORT with a port from 1 "
+		    "to 65535, got \"%s\"", k->name, v);
+	else if (k->type == KT_HOST && v[0] != '\0' && !valid_host(v, true))
+		snprintf(msg, msglen, "%s must be a host name or address, got \"%s\"", k->name, v);
+	else
+		return set_text(k, field, v, msg, msglen);
+	return -EINVAL;
+}
+
+static int
+parse_enum(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	int n;
+
+	for (int i = 0; k->names[i]; i++)
+		if (strcmp(v, k->names[i]) == 0) {
+			*(int *)(void *)field = i;
+			return 0;
+		}
+	n = snprintf(msg, msglen, "%s must be one of", k->name);
+	for (int i = 0; k->names[i] && n > 0 && (size_t)n < msglen; i++)
+		n += snprintf(msg + n, msglen - (size_t)n, "%s%s", i ? ", " : " ", k->names[i]);
+	if (n > 0 && (size_t)n < msglen)
+		snprintf(msg + n, msglen - (size_t)n, "; got \"%s\"", v);
+	return -EINVAL;
+}
+
+/* A decimal within k's bounds; a leading '-' only for KT_INT. */
+static int
+parse_number(const struct key *k, const char *v, int64_t *out, char *msg, size_t msglen)
+{
+	bool neg = k->type == KT_INT && *v == '-';
+	const char *end;
+	uint64_t u = 0;
+	int rc;
+
+	rc = parse_u64(neg ? v + 1 : v, &u, &end);
+	if (rc == 0 && *end != '\0')
+		rc = -EINVAL;
+	if (rc == -EINVAL) {
+		snprintf(msg, msglen, "%s: \"%s\" is not a number%s", k->name, v,
+		    k->type == KT_KERNEL ? " or keep" : "");
+		return rc;
+	}
+	if (rc == 0 && u <= (uint64_t)INT64_MAX)
+		*out = neg ? -(int64_t)u : (int64_t)u;
+	if (rc == -ERANGE || u > (uint64_t)INT64_MAX || *out < k->min || *out > k->max) {
+		snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
+		    k->name, v, (long long)k->min, (long long)k->max);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int
+parse_uint(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	int64_t i = 0;
+	int rc;
+
+	if (k->type == KT_KERNEL && strcmp(v, "keep") == 0) {
+		*(uint32_t *)(void *)field = CONFIG_KERNEL_KEEP;
+		return 0;
+	}
+	if ((rc = parse_number(k, v, &i, msg, msglen)) < 0)
+		return rc;
+	*(uint32_t *)(void *)field = (uint32_t)i;
+	return 0;
+}
+
+static int
+parse_int(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	int64_t i = 0;
+	int rc;
+
+	if ((rc = parse_number(k, v, &i, msg, msglen)) < 0)
+		return rc;
+	*(int *)(void *)field = (int)i;
+	return 0;
+}
+
+static int
+parse_size(const struct key *k, char *field, const char *v, char *msg, size_t msglen)
+{
+	uint64_t u, mult = 1;
+	const char *end;
+	int rc;
+
+	rc = parse_u64(v, &u, &end);
+	if (rc == 0) {
+		switch (*end) {
+		case '\0': break;
+		case 'K': case 'k': mult = KiB; end++; break;
+		case 'M': case 'm': mult = MiB; end++; break;
+		case 'G': case 'g': mult = GiB; end++; break;
+		default: rc = -EINVAL; break;
+		}
+		if (rc == 0 && *end != '\0')
+			rc = -EINVAL;
+	}
+	if (rc == -EINVAL) {
+		snprintf(msg, msglen, "%s: \"%s\" is not a size (a number with optional K, M or G)",
+		    k->name, v);
+		return rc;
+	}
+	if (rc == -ERANGE || u > UINT64_MAX / mult) {
+		snprintf(msg, msglen, "%s: %s is too large", k->name, v);
+		return -ERANGE;
+	}
+	u *= mult;
+	if (u != 0 && (u < (uint64_t)k->min || u > (uint64_t)k->max)) {
+		snprintf(msg, msglen, "%s: %s is out of range %lld..%lld bytes",
+		    k->name, v, (long long)k->min, (long long)k->max);
+		return -ERANGE;
+	}
+	if (u == 0 && k->min > 0 && !(k->flags & KF_ZERO)) {
+		snprintf(msg, msglen, "%s: must not be 0", k->name);
+		return -ERANGE;
+	}
+	if ((k->flags & KF_POW2) && (u & (u - 1)) != 0) {
+		snprintf(msg, msglen, "%s: %s is not a power of two", k->name, v);
+		return -EINVAL;
+	}
+	if (k->size == sizeof(uint32_t))
+		*(uint32_t *)(void *)field = (uint32_t)u;
+	else
+		*(uint64_t *)(void *)field = u;
+	return 0;
+}
+
 static int
 parse_value(const struct key *k, struct config *c, const char *v,
     char *msg, size_t msglen)
 {
 	char *field = (char *)c + k->offset;
-	const char *end;
-	uint64_t u;
-	int rc;
 
 	switch (k->type) {
 	case KT_RULES:
-		if (strcmp(v, CONFIG_RULES_AUGENRULES) == 0 || strcmp(v, CONFIG_RULES_NONE) == 0) {
-			snprintf(field, PATH_MAX, "%s", v);
-			return 0;
-		}
-		if (v[0] != '/') {
-			snprintf(msg, msglen, "rules must be augenrules, none or an absolute "
-			    "path, got \"%s\"", v);
-			return -EINVAL;
-		}
-		/* FALLTHROUGH */
 	case KT_OPTPATH:
-		if (v[0] == '\0') {
-			field[0] = '\0';
-			return 0;
-		}
-		/* FALLTHROUGH */
 	case KT_PATH:
-		if (v[0] != '/') {
-			snprintf(msg, msglen, "%s must be an absolute path, got \"%s\"", k->name, v);
-			return -EINVAL;
-		}
-		if (strlen(v) >= PATH_MAX - 32) {
-			snprintf(msg, msglen, "%s: path too long", k->name);
-			return -ENAMETOOLONG;
-		}
-		snprintf(field, PATH_MAX, "%s", v);
-		return 0;
+		return parse_path(k, field, v, msg, msglen);
 	case KT_TARGET:
 	case KT_HOST:
-		if (strlen(v) >= CONFIG_HOST_MAX) {
-			snprintf(msg, msglen, "%s: too long", k->name);
-			return -ENAMETOOLONG;
-		}
-		if (v[0] != '\0' && !(k->type == KT_TARGET ? valid_target(v) : valid_host(v, true))) {
-			snprintf(msg, msglen, k->type == KT_TARGET ?
-			    "%s must be HOST:PORT or [IPV6]:PORT with a port from 1 to 65535, got \"%s\"" :
-			    "%s must be a host name or address, got \"%s\"", k->name, v);
-			return -EINVAL;
-		}
-		snprintf(field, CONFIG_HOST_MAX, "%s", v);
-		return 0;
 	case KT_NAME:
-		if (strlen(v) >= sizeof(c->control_group)) {
-			snprintf(msg, msglen, "%s: name too long", k->name);
-			return -ENAMETOOLONG;
-		}
-		for (const char *p = v; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
-				snprintf(msg, msglen, "%s: invalid character in \"%s\"", k->name, v);
-				return -EINVAL;
-			}
-		snprintf(field, sizeof(c->control_group), "%s", v);
-		return 0;
+		return parse_text(k, field, v, msg, msglen);
 	case KT_SPACE: {
 		struct diskpolicy_space sp;
 		char m[256];
@@ -407,7 +548,7 @@ parse_value(const struct key *k, struct config *c, const char *v,
 			snprintf(msg, msglen, "%s: %s", k->name, m);
 			return -EINVAL;
 		}
-		diskpolicy_format_space(&sp, field, sizeof(c->space_left));
+		diskpolicy_format_space(&sp, field, k->size);
 		return 0;
 	}
 	case KT_ACTION: {
@@ -419,8 +560,7 @@ parse_value(const struct key *k, struct config *c, const char *v,
 			snprintf(msg, msglen, "%s: %s", k->name, m);
 			return -EINVAL;
 		}
-		snprintf(field, PATH_MAX, "%s", v);
-		return 0;
+		return set_text(k, field, v, msg, msglen);
 	}
 	case KT_NODE:
 		if (strlen(v) > 255) {
@@ -433,118 +573,23 @@ parse_value(const struct key *k, struct config *c, const char *v,
 				    "or is '#'", k->name, v);
 				return -EINVAL;
 			}
-		snprintf(field, CONFIG_HOST_MAX, "%s", v);
-		return 0;
+		return set_text(k, field, v, msg, msglen);
 	case KT_BOOL:
-		if (strcmp(v, "yes") == 0)
-			*(bool *)field = true;
-		else if (strcmp(v, "no") == 0)
-			*(bool *)field = false;
-		else {
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
 			snprintf(msg, msglen, "%s must be yes or no, got \"%s\"", k->name, v);
 			return -EINVAL;
 		}
+		*(bool *)field = strcmp(v, "yes") == 0;
 		return 0;
 	case KT_ENUM:
-		for (int i = 0; k->names[i]; i++)
-			if (strcmp(v, k->names[i]) == 0) {
-				*(int *)field = i;
-				return 0;
-			}
-		{
-			int n = snprintf(msg, msglen, "%s must be one of", k->name);
-			for (int i = 0; k->names[i] && n > 0 && (size_t)n < msglen; i++)
-				n += snprintf(msg + n, msglen - (size_t)n, "%s%s",
-				    i ? ", " : " ", k->names[i]);
-			if (n > 0 && (size_t)n < msglen)
-				snprintf(msg + n, msglen - (size_t)n, "; got \"%s\"", v);
-		}
-		return -EINVAL;
+		return parse_enum(k, field, v, msg, msglen);
 	case KT_KERNEL:
-		if (strcmp(v, "keep") == 0) {
-			*(uint32_t *)field = CONFIG_KERNEL_KEEP;
-			return 0;
-		}
-		/* FALLTHROUGH */
 	case KT_UINT:
-		rc = parse_u64(v, &u, &end);
-		if (rc == 0 && *end != '\0')
-			rc = -EINVAL;
-		if (rc == -EINVAL) {
-			snprintf(msg, msglen, "%s: \"%s\" is not a number%s", k->name, v,
-			    k->type == KT_KERNEL ? " or keep" : "");
-			return rc;
-		}
-		if (rc == -ERANGE || u < (uint64_t)k->min || u > (uint64_t)k->max) {
-			snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
-			    k->name, v, (long long)k->min, (long long)k->max);
-			return -ERANGE;
-		}
-		*(uint32_t *)field = (uint32_t)u;
-		return 0;
-	case KT_INT: {
-		bool neg = (*v == '-');
-		rc = parse_u64(neg ? v + 1 : v, &u, &end);
-		if (rc == 0 && *end != '\0')
-			rc = -EINVAL;
-		if (rc == -EINVAL) {
-			snprintf(msg, msglen, "%s: \"%s\" is not a number", k->name, v);
-			return rc;
-		}
-		if (rc == -ERANGE || u > (uint64_t)INT32_MAX ||
-		    (neg ? -(int64_t)u : (int64_t)u) < k->min ||
-		    (neg ? -(int64_t)u : (int64_t)u) > k->max) {
-			snprintf(msg, msglen, "%s: %s is out of range %lld..%lld",
-			    k->name, v, (long long)k->min, (long long)k->max);
-			return -ERANGE;
-		}
-		*(int *)field = neg ? -(int)u : (int)u;
-		return 0;
-	}
-	case KT_SIZE: {
-		uint64_t mult = 1;
-		rc = parse_u64(v, &u, &end);
-		if (rc == 0) {
-			switch (*end) {
-			case '\0': break;
-			case 'K': case 'k': mult = KiB; end++; break;
-			case 'M': case 'm': mult = MiB; end++; break;
-			case 'G': case 'g': mult = GiB; end++; break;
-			default: rc = -EINVAL; break;
-			}
-			if (rc == 0 && *end != '\0')
-				rc = -EINVAL;
-		}
-		if (rc == -EINVAL) {
-			snprintf(msg, msglen, "%s: \"%s\" is not a size (a number with optional K, M or G)",
-			    k->name, v);
-			return rc;
-		}
-		if (rc == -ERANGE || u > UINT64_MAX / mult) {
-			snprintf(msg, msglen, "%s: %s is too large", k->name, v);
-			return -ERANGE;
-		}
-		u *= mult;
-		if (u != 0 && (u < (uint64_t)k->min || u > (uint64_t)k->max)) {
-			snprintf(msg, msglen, "%s: %s is out of range %lld..%lld bytes",
-			    k->name, v, (long long)k->min, (long long)k->max);
-			return -ERANGE;
-		}
-		/* rcvbuf = 0: sized from the host's RAM (netlink_rx). */
-		if (u == 0 && k->min > 0 && k->offset != OFF(rcvbuf)) {
-			snprintf(msg, msglen, "%s: must not be 0", k->name);
-			return -ERANGE;
-		}
-		if (k->pow2 && (u & (u - 1)) != 0) {
-			snprintf(msg, msglen, "%s: %s is not a power of two", k->name, v);
-			return -EINVAL;
-		}
-		if (k->offset == OFF(batch_size))
-			*(uint32_t *)field = (uint32_t)u;
-		else
-			*(uint64_t *)field = u;
-		return 0;
-	}
+		return parse_uint(k, field, v, msg, msglen);
+	case KT_INT:
+		return parse_int(k, field, v, msg, msglen);
+	case KT_SIZE:
+		return parse_size(k, field, v, msg, msglen);
 	}
 	return -EINVAL;
 }
@@ -667,18 +712,18 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 
 	/* Cross-key checks: name the key that has to change. */
 	if (c->batch_size > c->ring_size / 4) {
-		seterr(err, errlen, name, cross_line(at, OFF(batch_size), OFF(ring_size), lineno),
+		seterr(err, errlen, name, cross_line(at, offsetof(struct config, batch_size), offsetof(struct config, ring_size), lineno),
 		    "batch_size must be at most a quarter of ring_size");
 		return -EINVAL;
 	}
 	if (c->max_spool_size != 0 && c->max_spool_size < 2 * c->segment_size) {
 		seterr(err, errlen, name,
-		    cross_line(at, OFF(max_spool_size), OFF(segment_size), lineno),
+		    cross_line(at, offsetof(struct config, max_spool_size), offsetof(struct config, segment_size), lineno),
 		    "max_spool_size must be 0 or at least twice segment_size");
 		return -EINVAL;
 	}
 	if (strcmp(c->spool_dir, c->run_dir) == 0) {
-		seterr(err, errlen, name, cross_line(at, OFF(spool_dir), OFF(run_dir), lineno),
+		seterr(err, errlen, name, cross_line(at, offsetof(struct config, spool_dir), offsetof(struct config, run_dir), lineno),
 		    "spool_dir and run_dir must differ");
 		return -EINVAL;
 	}
@@ -693,8 +738,8 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 		return -EINVAL;
 	}
 	if (c->ship_reconnect_min_ms > c->ship_reconnect_max_ms) {
-		seterr(err, errlen, name, cross_line(at, OFF(ship_reconnect_min_ms),
-		    OFF(ship_reconnect_max_ms), lineno),
+		seterr(err, errlen, name, cross_line(at, offsetof(struct config, ship_reconnect_min_ms),
+		    offsetof(struct config, ship_reconnect_max_ms), lineno),
 		    "ship_reconnect_min must be at most ship_reconnect_max");
 		return -EINVAL;
 	}
@@ -827,8 +872,8 @@ format_value(const struct key *k, const struct config *c, char *out, size_t outl
 		snprintf(out, outlen, "%d", *(const int *)field);
 		break;
 	case KT_SIZE:
-		u = k->offset == OFF(batch_size) ? *(const uint32_t *)field
-		    : *(const uint64_t *)field;
+		u = k->size == sizeof(uint32_t) ? *(const uint32_t *)(const void *)field
+		    : *(const uint64_t *)(const void *)field;
 		if (u != 0 && u % GiB == 0)
 			snprintf(out, outlen, "%lluG", (unsigned long long)(u / GiB));
 		else if (u != 0 && u % MiB == 0)
@@ -877,25 +922,10 @@ config_apply_reloadable(struct config *dst, const struct config *src)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
-		size_t sz;
 
 		if (!k->reloadable)
 			continue;
-		switch (k->type) {
-		case KT_PATH: case KT_OPTPATH: sz = PATH_MAX; break;
-		case KT_NAME: sz = sizeof(dst->control_group); break;
-		case KT_TARGET: case KT_HOST: case KT_NODE: sz = CONFIG_HOST_MAX; break;
-		case KT_SPACE: sz = sizeof(dst->space_left); break;
-		case KT_ACTION: sz = PATH_MAX; break;
-		case KT_BOOL: sz = sizeof(bool); break;
-		case KT_ENUM: case KT_INT: sz = sizeof(int); break;
-		case KT_KERNEL: case KT_UINT: sz = sizeof(uint32_t); break;
-		case KT_SIZE:
-			sz = k->offset == OFF(batch_size) ? sizeof(uint32_t) : sizeof(uint64_t);
-			break;
-		default: continue;
-		}
-		memcpy((char *)dst + k->offset, (const char *)src + k->offset, sz);
+		memcpy((char *)dst + k->offset, (const char *)src + k->offset, k->size);
 	}
 }
 

@@ -146,6 +146,9 @@ int config_parse_buffer(struct config *c, const char *name, const char *text,
 /* Print the effective configuration, one "key = value" per line. */
 void config_print(const struct config *c, FILE *fp);
 
+/* The name of a flush policy, as the file and status spell it. */
+const char *config_flush_name(enum config_flush f);
+
 /* Number of keys and the i-th key's name (for tests and documentation). */
 size_t config_key_count(void);
 const char *config_key_name(size_t i);

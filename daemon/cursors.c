@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cursors.h"
+#include "mono.h"
 #include "thread.h"
 
 struct cursor_ent {
@@ -169,13 +170,7 @@ cursors_main(void *arg)
 		bool stop;
 
 		read_all(c);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += c->period_ms / 1000;
-		ts.tv_nsec += (long)(c->period_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		mono_deadline(&ts, c->period_ms);
 		pthread_mutex_lock(&c->mu);
 		while (!c->poked && !c->stop)
 			if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT)

@@ -34,12 +34,6 @@ log_set_exit_hook(void (*fn)(int code))
 	exit_hook = fn;
 }
 
-void
-log_set_level(enum log_level level)
-{
-	atomic_store(&log_level, (int)level);
-}
-
 bool
 log_would_debug(void)
 {

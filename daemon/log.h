@@ -19,7 +19,6 @@ enum log_level {
 
 /* Send messages to stderr (to_stderr) or to syslog, both under ident. */
 void log_init(const char *ident, bool to_stderr, enum log_level level);
-void log_set_level(enum log_level level);
 bool log_would_debug(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

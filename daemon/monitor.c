@@ -19,6 +19,7 @@
 
 #include "kaudit.h"
 #include "monitor.h"
+#include "mono.h"
 #include "thread.h"
 
 /* Bound on one request's wait for its answer (not on a kernel-side sleep). */
@@ -42,29 +43,25 @@ struct monitor {
 	_Atomic unsigned	 interval_ms;
 	pthread_t		 thread;
 	bool			 started;
-	pthread_mutex_t		 mu;		/* only for the stop condition */
+	pthread_mutex_t		 mu;		/* the stop condition, the pushed settings */
 	pthread_cond_t		 cv;
 	bool			 stop;
 	bool			 kicked;
 	bool			 poll_kernel;
 	bool			 nice_set;
 	int			 nice;
-	void			(*tick)(void *, bool);
+	void			(*tick)(void *, const void *, bool);
 	void			*tick_arg;
+	size_t			 settings_len;
+	void			*pending;	/* the last push (under mu) */
+	bool			 pending_new;	/* under mu */
+	void			*settings;	/* the thread's own copy */
+	bool			 have_settings;	/* monitor thread */
 	_Atomic bool		 finished;
 
 	_Atomic uint64_t	 seq;		/* sequence count over status */
 	struct monitor_status	 status;
 };
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 bool
 monitor_may_poll(const struct monitor_poll_input *in, const struct monitor_status *last)
@@ -121,11 +118,31 @@ monitor_new(const struct rx_stats *rx, unsigned interval_ms, bool poll_kernel)
 	return m;
 }
 
-void
-monitor_set_tick(struct monitor *m, void (*fn)(void *, bool), void *arg)
+int
+monitor_set_tick(struct monitor *m, void (*fn)(void *, const void *, bool), void *arg,
+    size_t settings_len)
 {
+	free(m->pending);
+	free(m->settings);
+	m->pending = calloc(1, settings_len ? settings_len : 1);
+	m->settings = calloc(1, settings_len ? settings_len : 1);
+	if (m->pending == NULL || m->settings == NULL)
+		return -ENOMEM;
+	m->settings_len = settings_len;
 	m->tick = fn;
 	m->tick_arg = arg;
+	return 0;
+}
+
+void
+monitor_push_settings(struct monitor *m, const void *settings)
+{
+	if (m->pending == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	memcpy(m->pending, settings, m->settings_len);
+	m->pending_new = true;
+	pthread_mutex_unlock(&m->mu);
 }
 
 void
@@ -256,6 +273,11 @@ monitor_main(void *arg)
 		bool kicked = m->kicked;
 
 		m->kicked = false;
+		if (m->pending_new) {
+			memcpy(m->settings, m->pending, m->settings_len);
+			m->pending_new = false;
+			m->have_settings = true;
+		}
 		pthread_mutex_unlock(&m->mu);
 		if (m->poll_kernel && fd < 0) {
 			fd = kaudit_open(MONITOR_TIMEOUT_MS);
@@ -292,8 +314,8 @@ monitor_main(void *arg)
 			}
 			publish(m, &st);
 		}
-		if (m->tick)
-			m->tick(m->tick_arg, kicked);
+		if (m->tick && m->have_settings)
+			m->tick(m->tick_arg, m->settings, kicked);
 		thread_deadline(&ts, ms);
 		pthread_mutex_lock(&m->mu);
 		while (!m->stop && !m->kicked &&
@@ -345,5 +367,7 @@ monitor_free(struct monitor *m)
 		return;
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
+	free(m->pending);
+	free(m->settings);
 	free(m);
 }

@@ -70,12 +70,18 @@ struct monitor *monitor_new(const struct rx_stats *rx, unsigned interval_ms,
     bool poll_kernel);
 
 /*
- * Side work for the monitor thread: fn(arg, now_requested) runs after every
- * interval, and at once after monitor_kick(). The daemon uses it for file
- * output (metrics, state report) that must not run on the receive path.
- * Set before monitor_start().
+ * Side work for the monitor thread: fn(arg, settings, now_requested) runs
+ * after every interval, and at once after monitor_kick(). The daemon uses
+ * it for file output (metrics, state report) that must not run on the
+ * receive path. settings is the thread's own copy of the last snapshot of
+ * settings_len bytes pushed with monitor_push_settings() (as the writer
+ * gets writer_settings): the tick never reads the main thread's config.
+ * Set before monitor_start(); 0 or -ENOMEM.
  */
-void monitor_set_tick(struct monitor *m, void (*fn)(void *arg, bool kicked), void *arg);
+int monitor_set_tick(struct monitor *m,
+    void (*fn)(void *arg, const void *settings, bool kicked), void *arg, size_t settings_len);
+/* Push a settings snapshot (copied) for the next tick. Main thread. */
+void monitor_push_settings(struct monitor *m, const void *settings);
 void monitor_kick(struct monitor *m);
 
 /* The nice value the thread sets for itself at start. Before monitor_start. */

@@ -17,6 +17,7 @@
 #include <linux/netlink.h>
 
 #include "format.h"
+#include "mono.h"
 #include "netlink_rx.h"
 #include "record.h"
 #include "ring.h"
@@ -69,15 +70,6 @@ struct netlink_rx {
 	int		 ack_err;
 	bool		 ack_seen;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void note_loss(struct netlink_rx *rx, enum drop_reason why,
     uint64_t n, bool has_serial, uint64_t serial);
@@ -513,7 +505,7 @@ start_waiting(struct netlink_rx *rx)
 	if (!ring_wait_room(rx->ring, resume_bytes(rx)))
 		return false;
 	rx->waiting = true;
-	stat_set(&rx->st->ring_full_since_ns, now_ns());
+	stat_set(&rx->st->ring_full_since_ns, mono_ns());
 	stat_add(&rx->st->ring_full_waits, 1);
 	return true;
 }
@@ -530,7 +522,7 @@ netlink_rx_resume(struct netlink_rx *rx)
 	ring_cancel_room(rx->ring);
 	rx->waiting = false;
 	since = stat_get(&rx->st->ring_full_since_ns);
-	stat_add(&rx->st->ring_full_wait_ns, now_ns() - since);
+	stat_add(&rx->st->ring_full_wait_ns, mono_ns() - since);
 	stat_set(&rx->st->ring_full_since_ns, 0);
 	return true;
 }
@@ -550,7 +542,7 @@ netlink_rx_set_wait_full(struct netlink_rx *rx, bool wait)
 		rx->waiting = false;
 		/* Accounted as a wait that ended now. */
 		stat_add(&rx->st->ring_full_wait_ns,
-		    now_ns() - stat_get(&rx->st->ring_full_since_ns));
+		    mono_ns() - stat_get(&rx->st->ring_full_since_ns));
 		stat_set(&rx->st->ring_full_since_ns, 0);
 	}
 }
@@ -559,6 +551,51 @@ void
 netlink_rx_set_room_cb(struct netlink_rx *rx, void (*fn)(void *), void *arg)
 {
 	ring_set_room_cb(rx->ring, fn, arg);
+}
+
+/* Point the recvmmsg headers at the receive buffers (and, from the kernel,
+ * at room for the sender's address). */
+static inline void
+prepare_batch(struct netlink_rx *rx, unsigned vlen)
+{
+	for (unsigned i = 0; i < vlen; i++) {
+		struct msghdr *mh = &rx->msgs[i].msg_hdr;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_iov = &rx->iov[i];
+		mh->msg_iovlen = 1;
+		if (rx->input == NETLINK_RX_KERNEL) {
+			mh->msg_name = &rx->addrs[i];
+			mh->msg_namelen = sizeof(rx->addrs[i]);
+		}
+	}
+}
+
+/* The i-th datagram of a batch: who sent it, then process it. */
+static inline void
+take_message(struct netlink_rx *rx, unsigned i)
+{
+	struct msghdr *mh = &rx->msgs[i].msg_hdr;
+	unsigned char *buf = rx->iov[i].iov_base;
+	size_t len = rx->msgs[i].msg_len;
+	bool trunc = (mh->msg_flags & MSG_TRUNC) != 0;
+	uint32_t src;
+
+	if (rx->input == NETLINK_RX_KERNEL) {
+		/* A sender without a netlink address is not the kernel. */
+		src = mh->msg_namelen >= sizeof(struct sockaddr_nl) ?
+		    rx->addrs[i].nl_pid : UINT32_MAX;
+	} else {
+		struct sockaddr_nl from;
+		if (len < sizeof(from)) {
+			stat_add(&rx->st->rejected_malformed, 1);
+			return;
+		}
+		memcpy(&from, buf, sizeof(from));
+		src = from.nl_pid;
+		buf += sizeof(from);
+		len -= sizeof(from);
+	}
+	process(rx, src, buf, len, trunc);
 }
 
 size_t
@@ -597,16 +634,7 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 				vlen = (unsigned)room;
 		}
 
-		for (unsigned i = 0; i < vlen; i++) {
-			struct msghdr *mh = &rx->msgs[i].msg_hdr;
-			memset(mh, 0, sizeof(*mh));
-			mh->msg_iov = &rx->iov[i];
-			mh->msg_iovlen = 1;
-			if (rx->input == NETLINK_RX_KERNEL) {
-				mh->msg_name = &rx->addrs[i];
-				mh->msg_namelen = sizeof(rx->addrs[i]);
-			}
-		}
+		prepare_batch(rx, vlen);
 		n = recvmmsg(rx->fd, rx->msgs, vlen, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -622,30 +650,8 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 			break;
 		}
 		stat_add(&rx->st->batches, 1);
-		for (int i = 0; i < n; i++) {
-			struct msghdr *mh = &rx->msgs[i].msg_hdr;
-			unsigned char *buf = rx->iov[i].iov_base;
-			size_t len = rx->msgs[i].msg_len;
-			bool trunc = (mh->msg_flags & MSG_TRUNC) != 0;
-			uint32_t src;
-
-			if (rx->input == NETLINK_RX_KERNEL) {
-				/* A sender without a netlink address is not the kernel. */
-				src = mh->msg_namelen >= sizeof(struct sockaddr_nl) ?
-				    rx->addrs[i].nl_pid : UINT32_MAX;
-			} else {
-				struct sockaddr_nl from;
-				if (len < sizeof(from)) {
-					stat_add(&rx->st->rejected_malformed, 1);
-					continue;
-				}
-				memcpy(&from, buf, sizeof(from));
-				src = from.nl_pid;
-				buf += sizeof(from);
-				len -= sizeof(from);
-			}
-			process(rx, src, buf, len, trunc);
-		}
+		for (int i = 0; i < n; i++)
+			take_message(rx, (unsigned)i);
 		total += (size_t)n;
 		if ((unsigned)n < vlen) {
 			/* A short batch means the queue ran dry just now; the next
@@ -664,7 +670,7 @@ netlink_rx_drain(struct netlink_rx *rx, size_t max_msgs, bool *empty)
 	 * empty socket" is exactly socket_empty_ns >= last_rx_ns (monitor.c).
 	 */
 	if (committed || *empty) {
-		uint64_t t = now_ns();
+		uint64_t t = mono_ns();
 		if (committed)
 			stat_set(&rx->st->last_rx_ns, t);
 		if (*empty)
@@ -699,7 +705,7 @@ register_once(struct netlink_rx *rx, unsigned timeout_ms)
 		struct audit_status	st;
 	} req;
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000u;
 	static uint32_t seq = 0x52410000;	/* distinct from kaudit's */
 
 	memset(&req, 0, sizeof(req));
@@ -715,7 +721,7 @@ register_once(struct netlink_rx *rx, unsigned timeout_ms)
 		return -errno;
 	for (;;) {
 		struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
-		uint64_t now = now_ns();
+		uint64_t now = mono_ns();
 		bool empty;
 		int rc;
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <systemd/sd-daemon.h>
 
+#include "mono.h"
 #include "notify.h"
 
 static void
@@ -36,13 +37,11 @@ notify_ready(const char *status)
 void
 notify_reloading(void)
 {
-	struct timespec ts;
 	char buf[128];
 
 	/* MONOTONIC_USEC lets newer managers time the reload. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	    (unsigned long long)(mono_ns() / 1000));
 	(void)sd_notify(0, buf);
 }
 

@@ -28,7 +28,8 @@ capget_self(struct __user_cap_data_struct *data)
 	return syscall(SYS_capget, &hdr, data) < 0 ? -errno : 0;
 }
 
-int
+/* Whether the calling thread has capability cap in its effective set. */
+static int
 priv_have(int cap)
 {
 	struct __user_cap_data_struct data[PRIV_WORDS];

@@ -28,7 +28,4 @@ int priv_drop(const int *keep, size_t n);
  */
 int priv_check_path(const char *path, const char *what, char *msg, size_t msglen);
 
-/* Whether the calling thread has capability cap in its effective set. */
-int priv_have(int cap);
-
 #endif

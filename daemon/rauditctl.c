@@ -853,6 +853,82 @@ cmd_keygen(const char *path, const char *dir)
 	return CTL_OK;
 }
 
+/* "top [-i SECONDS] [-n COUNT]": the options may follow the command. */
+static int
+main_top(int argc, char **argv, double interval, long count)
+{
+	while (optind < argc) {
+		if (strcmp(argv[optind], "-i") == 0 && optind + 1 < argc)
+			interval = atof(argv[optind + 1]);
+		else if (strcmp(argv[optind], "-n") == 0 && optind + 1 < argc)
+			count = atol(argv[optind + 1]);
+		else {
+			usage(stderr);
+			return CTL_USAGE;
+		}
+		optind += 2;
+	}
+	if (interval <= 0) {
+		fprintf(stderr, "rauditctl: top: -i must be positive\n");
+		return CTL_USAGE;
+	}
+	return cmd_top(interval, count);
+}
+
+/* -s, "status", and with --watch every watch seconds, count times. */
+static int
+main_status(bool json, double watch, long count)
+{
+	int rc;
+
+	if (watch <= 0)
+		return cmd_status(json);
+	for (long i = 0; count <= 0 || i < count; i++) {
+		struct timespec ts = { (time_t)watch,
+		    (long)((watch - (double)(time_t)watch) * 1e9) };
+		if (isatty(STDOUT_FILENO))
+			printf("\033[H\033[J");
+		rc = cmd_status(json);
+		fflush(stdout);
+		if (rc != CTL_OK || (count > 0 && i + 1 >= count))
+			return rc;
+		nanosleep(&ts, NULL);
+	}
+	return cmd_status(json);
+}
+
+/* "verify [--key FILE] [DIR]" */
+static int
+main_verify(int argc, char **argv)
+{
+	const char *dir = cfg.spool_dir, *vkey = NULL;
+
+	for (; optind < argc; optind++) {
+		if (strcmp(argv[optind], "--key") == 0 && optind + 1 < argc)
+			vkey = argv[++optind];
+		else if (argv[optind][0] != '-')
+			dir = argv[optind];
+		else {
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	return cmd_verify(dir, vkey);
+}
+
+/* The commands that are one request and its answer. */
+static const struct {
+	const char	*name;
+	uint16_t	 type;
+} simple_cmds[] = {
+	{ "rotate",	CONTROL_REQ_ROTATE },
+	{ "reload",	CONTROL_REQ_RELOAD },
+	{ "stop",	CONTROL_REQ_STOP },
+	{ "resume",	CONTROL_REQ_RESUME },
+	{ "state",	CONTROL_REQ_STATE },
+	{ "upgrade",	CONTROL_REQ_UPGRADE },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -898,66 +974,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "rauditctl: %s\n", err);
 		return CTL_USAGE;
 	}
-	if (cmd != NULL && strcmp(cmd, "top") == 0) {
-		while (optind < argc) {
-			if (strcmp(argv[optind], "-i") == 0 && optind + 1 < argc)
-				interval = atof(argv[optind + 1]);
-			else if (strcmp(argv[optind], "-n") == 0 && optind + 1 < argc)
-				count = atol(argv[optind + 1]);
-			else {
-				usage(stderr);
-				return CTL_USAGE;
-			}
-			optind += 2;
-		}
-		if (interval <= 0) {
-			fprintf(stderr, "rauditctl: top: -i must be positive\n");
-			return CTL_USAGE;
-		}
-		return cmd_top(interval, count);
-	}
-	if (status || (cmd && strcmp(cmd, "status") == 0)) {
-		if (watch > 0) {
-			for (long i = 0; count <= 0 || i < count; i++) {
-				struct timespec ts = { (time_t)watch,
-				    (long)((watch - (double)(time_t)watch) * 1e9) };
-				if (isatty(STDOUT_FILENO))
-					printf("\033[H\033[J");
-				rc = cmd_status(json);
-				fflush(stdout);
-				if (rc != CTL_OK || (count > 0 && i + 1 >= count))
-					return rc;
-				nanosleep(&ts, NULL);
-			}
-		}
-		return cmd_status(json);
-	}
-	if (strcmp(cmd, "rotate") == 0)
-		return cmd_simple(CONTROL_REQ_ROTATE, "rotate");
-	if (strcmp(cmd, "reload") == 0)
-		return cmd_simple(CONTROL_REQ_RELOAD, "reload");
-	if (strcmp(cmd, "stop") == 0)
-		return cmd_simple(CONTROL_REQ_STOP, "stop");
-	if (strcmp(cmd, "resume") == 0)
-		return cmd_simple(CONTROL_REQ_RESUME, "resume");
-	if (strcmp(cmd, "state") == 0)
-		return cmd_simple(CONTROL_REQ_STATE, "state");
-	if (strcmp(cmd, "upgrade") == 0)
-		return cmd_simple(CONTROL_REQ_UPGRADE, "upgrade");
-	if (strcmp(cmd, "verify") == 0) {
-		const char *dir = cfg.spool_dir, *vkey = NULL;
-		for (; optind < argc; optind++) {
-			if (strcmp(argv[optind], "--key") == 0 && optind + 1 < argc)
-				vkey = argv[++optind];
-			else if (argv[optind][0] != '-')
-				dir = argv[optind];
-			else {
-				usage(stderr);
-				return CTL_USAGE;
-			}
-		}
-		return cmd_verify(dir, vkey);
-	}
+	if (cmd != NULL && strcmp(cmd, "top") == 0)
+		return main_top(argc, argv, interval, count);
+	if (status || strcmp(cmd, "status") == 0)
+		return main_status(json, watch, count);
+	for (size_t i = 0; i < sizeof(simple_cmds) / sizeof(simple_cmds[0]); i++)
+		if (strcmp(cmd, simple_cmds[i].name) == 0)
+			return cmd_simple(simple_cmds[i].type, simple_cmds[i].name);
+	if (strcmp(cmd, "verify") == 0)
+		return main_verify(argc, argv);
 	if (strcmp(cmd, "keygen") == 0) {
 		if (optind >= argc || optind + 2 < argc || argv[optind][0] == '-') {
 			usage(stderr);

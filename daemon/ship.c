@@ -26,6 +26,7 @@
 #include "config.h"
 #include "format.h"
 #include "log.h"
+#include "mono.h"
 #include "ship.h"
 #include "sidefile.h"
 #include "spool.h"
@@ -136,15 +137,6 @@ struct ship {
 
 /* librelp's generic error callback carries no user pointer. */
 static struct ship *ship_current;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 #define MS(x)	((uint64_t)(x) * 1000000u)
 
@@ -871,12 +863,83 @@ set_hostname(struct ship *s)
 			*p = '_';
 }
 
+/*
+ * Where shipping starts: the cursor, or the oldest segment when there is
+ * none yet, it is empty (a crash before it reached the disk) or it points
+ * past a spool that was replaced. 0, or -1 with err for a cursor that
+ * cannot be read.
+ */
+static int
+ship_start_pos(struct ship *s, struct spool_pos *start, char *err, size_t errlen)
+{
+	int rc = spool_cursor_read(s->cursor_path, start);
+
+	if (rc == -ENOENT) {
+		log_info("ship: no cursor %s yet: shipping from the oldest segment", s->cursor_path);
+		start->segment = start->offset = 0;
+	} else if (rc == -ENODATA) {
+		log_warnx("ship: the cursor %s is empty (a crash before it reached the disk?): "
+		    "shipping again from the oldest segment", s->cursor_path);
+		start->segment = start->offset = 0;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "cursor %s: %s", s->cursor_path, rc == -EINVAL ?
+		    "not a rauditd-ship cursor file (remove it to ship from the oldest segment)" :
+		    strerror(-rc));
+		return -1;
+	} else if (!cursor_plausible(s, start)) {
+		log_warnx("ship: the cursor %s (segment %llu offset %llu) is past the end of the "
+		    "spool, which must have been replaced: shipping from the oldest segment",
+		    s->cursor_path, (unsigned long long)start->segment,
+		    (unsigned long long)start->offset);
+		start->segment = start->offset = 0;
+	}
+	return 0;
+}
+
+/* inotify on the spool directory; without it the loop polls. */
+static void
+ship_watch(struct ship *s)
+{
+	const char *dir = s->cfg.spool_dir;
+
+	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->ifd >= 0 && inotify_add_watch(s->ifd, dir,
+	    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(s->ifd);
+		s->ifd = -1;
+	}
+	if (s->ifd < 0)
+		log_warnx("ship: inotify on %s: %s; polling instead", dir, strerror(errno));
+}
+
+/* The RELP engine with our callbacks. 0, or -1 with err. */
+static int
+ship_engine(struct ship *s, char *err, size_t errlen)
+{
+	if (relpEngineConstruct(&s->eng) != RELP_RET_OK) {
+		s->eng = NULL;
+		snprintf(err, errlen, "librelp: cannot construct the engine");
+		return -1;
+	}
+	ship_current = s;
+	relpEngineSetDbgprint(s->eng, on_debug);
+	relpEngineSetOnErr(s->eng, on_err);
+	relpEngineSetOnAuthErr(s->eng, on_auth_err);
+	relpEngineSetOnGenericErr(s->eng, on_generic_err);
+	relpEngineSetShutdownImmdtPtr(s->eng, &s->abort_now);
+	if (relpEngineSetEnableCmd(s->eng, (unsigned char *)"syslog",
+	    eRelpCmdState_Required) != RELP_RET_OK) {
+		snprintf(err, errlen, "librelp: cannot require the syslog command");
+		return -1;
+	}
+	return 0;
+}
+
 struct ship *
 ship_open(const struct config *c, char *err, size_t errlen, enum ship_fail *why)
 {
 	struct ship *s = calloc(1, sizeof(*s));
 	struct spool_pos start = { 0, 0 };
-	int rc;
 
 	*why = SHIP_FAIL_RESOURCE;
 	if (s == NULL) {
@@ -910,26 +973,9 @@ ship_open(const struct config *c, char *err, size_t errlen, enum ship_fail *why)
 		goto fail;
 	}
 
-	rc = spool_cursor_read(s->cursor_path, &start);
-	if (rc == -ENOENT) {
-		log_info("ship: no cursor %s yet: shipping from the oldest segment", s->cursor_path);
-		start.segment = start.offset = 0;
-	} else if (rc == -ENODATA) {
-		log_warnx("ship: the cursor %s is empty (a crash before it reached the disk?): "
-		    "shipping again from the oldest segment", s->cursor_path);
-		start.segment = start.offset = 0;
-	} else if (rc < 0) {
+	if (ship_start_pos(s, &start, err, errlen) < 0) {
 		*why = SHIP_FAIL_SPOOL;
-		snprintf(err, errlen, "cursor %s: %s", s->cursor_path, rc == -EINVAL ?
-		    "not a rauditd-ship cursor file (remove it to ship from the oldest segment)" :
-		    strerror(-rc));
 		goto fail;
-	} else if (!cursor_plausible(s, &start)) {
-		log_warnx("ship: the cursor %s (segment %llu offset %llu) is past the end of the "
-		    "spool, which must have been replaced: shipping from the oldest segment",
-		    s->cursor_path, (unsigned long long)start.segment,
-		    (unsigned long long)start.offset);
-		start.segment = start.offset = 0;
 	}
 	s->confirmed = s->saved = start;
 	s->rd = spool_reader_open(c->spool_dir, &start, reader_event, s);
@@ -938,31 +984,9 @@ ship_open(const struct config *c, char *err, size_t errlen, enum ship_fail *why)
 		snprintf(err, errlen, "spool %s: %s", c->spool_dir, strerror(errno));
 		goto fail;
 	}
-	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->ifd >= 0 && inotify_add_watch(s->ifd, c->spool_dir,
-	    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
-		close(s->ifd);
-		s->ifd = -1;
-	}
-	if (s->ifd < 0)
-		log_warnx("ship: inotify on %s: %s; polling instead", c->spool_dir, strerror(errno));
-
-	if (relpEngineConstruct(&s->eng) != RELP_RET_OK) {
-		s->eng = NULL;
-		snprintf(err, errlen, "librelp: cannot construct the engine");
+	ship_watch(s);
+	if (ship_engine(s, err, errlen) < 0)
 		goto fail;
-	}
-	ship_current = s;
-	relpEngineSetDbgprint(s->eng, on_debug);
-	relpEngineSetOnErr(s->eng, on_err);
-	relpEngineSetOnAuthErr(s->eng, on_auth_err);
-	relpEngineSetOnGenericErr(s->eng, on_generic_err);
-	relpEngineSetShutdownImmdtPtr(s->eng, &s->abort_now);
-	if (relpEngineSetEnableCmd(s->eng, (unsigned char *)"syslog",
-	    eRelpCmdState_Required) != RELP_RET_OK) {
-		snprintf(err, errlen, "librelp: cannot require the syslog command");
-		goto fail;
-	}
 	/* The first status and the cursor as found: a written cursor is ours. */
 	s->last_sync_ns = mono_ns();
 	log_info("ship: shipping %s from segment %llu offset %llu to %s, window %u",

@@ -51,6 +51,17 @@ enum drop_reason {
 	DROP_NREASONS
 };
 
+/* The name of a drop reason in status, metrics and loss records. */
+static inline const char *
+stats_drop_name(unsigned r)
+{
+	static const char *const names[DROP_NREASONS] = {
+		"ring_full", "oversize", "shutdown", "ring_corrupt",
+	};
+
+	return r < DROP_NREASONS ? names[r] : "unknown";
+}
+
 /* Owner: main thread (netlink_rx). */
 struct rx_stats {
 	stat_t	received;		/* audit records from the kernel */
@@ -79,13 +90,6 @@ struct rx_stats {
 					 * monitor's SO_MEMINFO; not a counter */
 };
 
-enum writer_state {
-	WRITER_OK,
-	WRITER_DISK_FULL,	/* ENOSPC: retrying */
-	WRITER_ERROR,		/* EIO or another error: retrying */
-	WRITER_STOPPED,
-};
-
 /* Owner: writer thread. */
 struct writer_stats {
 	_Atomic uint64_t seq;		/* odd while written/ring release change */
@@ -105,7 +109,7 @@ struct writer_stats {
 	stat_t	unshipped_deleted;	/* segments max_spool_size deleted before shipping */
 	stat_t	unshipped_bytes_deleted;
 	stat_t	retention_held;		/* segments over num_segments kept for the shipper */
-	stat_t	state;			/* enum writer_state */
+	stat_t	state;			/* enum writer_state (writer.h) */
 	stat_t	last_errno;
 	stat_t	write_started_ns;	/* != 0 while a write is in progress */
 	stat_t	last_write_ns, max_write_ns;	/* duration of writes */

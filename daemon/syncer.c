@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mono.h"
 #include "syncer.h"
 #include "thread.h"
 
@@ -29,15 +30,6 @@ struct syncer {
 	bool			 started;
 	pthread_t		 thread;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct syncer *
 syncer_new(void (*done)(void *), void *arg)
@@ -82,7 +74,7 @@ syncer_main(void *arg)
 		data_only = s->data_only;
 		pthread_mutex_unlock(&s->mu);
 
-		t0 = now_ns();
+		t0 = mono_ns();
 		rc = data_only ? fdatasync(fd) : fsync(fd);
 		rc = rc < 0 ? -errno : 0;
 		close(fd);
@@ -90,7 +82,7 @@ syncer_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		s->fd = -1;
 		s->res.err = rc;
-		s->res.ns = now_ns() - t0;
+		s->res.ns = mono_ns() - t0;
 		s->job = JOB_DONE;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
@@ -135,17 +127,6 @@ syncer_submit(struct syncer *s, int fd, bool data_only, uint64_t tag)
 }
 
 bool
-syncer_busy(struct syncer *s)
-{
-	bool busy;
-
-	pthread_mutex_lock(&s->mu);
-	busy = s->job != JOB_NONE;
-	pthread_mutex_unlock(&s->mu);
-	return busy;
-}
-
-bool
 syncer_reap(struct syncer *s, struct syncer_result *r)
 {
 	bool done;
@@ -166,13 +147,7 @@ syncer_wait(struct syncer *s, unsigned ms)
 	struct timespec ts;
 	bool idle;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	mono_deadline(&ts, ms);
 	pthread_mutex_lock(&s->mu);
 	while (s->job == JOB_PENDING || s->job == JOB_RUNNING)
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)

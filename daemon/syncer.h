@@ -41,9 +41,6 @@ int syncer_start(struct syncer *s);
  */
 bool syncer_submit(struct syncer *s, int fd, bool data_only, uint64_t tag);
 
-/* A sync submitted and not yet reaped? */
-bool syncer_busy(struct syncer *s);
-
 /* true with *r when the submitted sync finished (then it is reaped). */
 bool syncer_reap(struct syncer *s, struct syncer_result *r);
 

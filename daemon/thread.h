@@ -10,6 +10,14 @@
 #include <pthread.h>
 #include <time.h>
 
+/*
+ * Threads started from now on set their nice value to nice first: only the
+ * receive path (the main thread) keeps priority_boost, so a flood cannot
+ * starve the audited system through the writer, its sync and cursor
+ * threads, the monitor or a helper. Main thread, before the first start.
+ */
+void thread_set_nice(int nice);
+
 /* Start fn(arg) with all signals blocked. 0 or a negative errno. */
 int thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 

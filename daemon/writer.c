@@ -131,17 +131,7 @@ writer_state_name(enum writer_state s)
 	case WRITER_DISK_FULL:	return "disk_full";
 	case WRITER_ERROR:	return "error";
 	case WRITER_STOPPED:	return "stopped";
-	}
-	return "unknown";
-}
-
-static const char *
-drop_reason_name(uint32_t r)
-{
-	switch (r) {
-	case DROP_RING_FULL:	return "ring_full";
-	case DROP_OVERSIZE:	return "oversize";
-	case DROP_SHUTDOWN:	return "shutdown";
+	case WRITER_NSTATES:	break;
 	}
 	return "unknown";
 }
@@ -364,12 +354,12 @@ format_loss(struct writer *w, char *out, size_t cap, const struct rx_loss *l)
 	if (l->has_serials)
 		snprintf(text, sizeof(text),
 		    "op=overflow reason=%s lost=%llu first_serial=%llu last_serial=%llu res=failed",
-		    drop_reason_name(l->reason), (unsigned long long)l->count,
+		    stats_drop_name(l->reason), (unsigned long long)l->count,
 		    (unsigned long long)l->first_serial,
 		    (unsigned long long)l->last_serial);
 	else
 		snprintf(text, sizeof(text), "op=overflow reason=%s lost=%llu res=failed",
-		    drop_reason_name(l->reason), (unsigned long long)l->count);
+		    stats_drop_name(l->reason), (unsigned long long)l->count);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n = format_daemon_body(body, sizeof(body), &ts, ++w->daemon_serial, text);
 	if (n < 0)

@@ -30,6 +30,15 @@
 #include "spool.h"
 #include "stats.h"
 
+/* The writer's own state; the derived "slow" and "stalled" are report.c's. */
+enum writer_state {
+	WRITER_OK,
+	WRITER_DISK_FULL,	/* ENOSPC: retrying */
+	WRITER_ERROR,		/* EIO or another error: retrying */
+	WRITER_STOPPED,
+	WRITER_NSTATES
+};
+
 struct ring;
 struct spool;
 struct writer;

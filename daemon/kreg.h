@@ -1,0 +1,93 @@
+/*
+ * kreg.h - registration with the kernel as its audit daemon: the precheck
+ * (may we be the daemon at all?), the settings we change and what to put
+ * back, the rule that excludes our own pid, register and unregister, and
+ * the note a next instance (fd-store restart, re-exec) reads to restore
+ * the kernel as it was found. Main thread, except the unregister helper.
+ */
+#ifndef RAUDITD_KREG_H
+#define RAUDITD_KREG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/audit.h>
+
+struct config;
+struct netlink_rx;
+struct ring;
+
+/* Bound on each kernel control request (they may sleep on the backlog). */
+#define KREG_TIMEOUT_MS		2000
+
+struct kreg {
+	struct audit_status	 orig;		/* the kernel as found, to restore */
+	uint32_t		 changed_mask;	/* AUDIT_STATUS_* fields we set */
+	bool			 registered;
+	bool			 excluded_self;	/* our exclude rule is in */
+	bool			 restore_all;	/* restore_kernel: all, not only enabled */
+	pid_t			 prev_owner;	/* a previous instance's pid with a rule, or 0 */
+
+	/* The unregister helper thread. */
+	pthread_t		 unreg_thread;
+	bool			 unreg_started;
+	_Atomic bool		 unreg_done;
+	int			 unreg_rc;
+	void			(*unreg_cb)(void *);
+	void			*unreg_arg;
+};
+
+/* Zero *k; restore_all is the restore_kernel setting. */
+void kreg_init(struct kreg *k, bool restore_all);
+
+/*
+ * Before anything is created: read the kernel state and check that no live
+ * audit daemon is registered. 0; -EBUSY when one is; another negative errno
+ * when the kernel cannot be asked. err names why.
+ */
+int kreg_precheck(struct kreg *k, char *err, size_t len);
+
+/*
+ * Apply the configured kernel settings and the exclude rule; remove the
+ * rule of a previous instance (kreg_note_load). On failure the kernel is
+ * put back as found; a negative errno and err say why.
+ */
+int kreg_apply(struct kreg *k, const struct config *cfg, char *err, size_t len);
+
+/*
+ * Register rx's socket as the audit daemon. retry: a stale registration
+ * of a socket the service manager is closing may answer for a moment, so
+ * EEXIST is retried for about a second. On failure the kernel is put back
+ * as found and -EBUSY (another daemon) or another negative errno returned.
+ */
+int kreg_register(struct kreg *k, struct netlink_rx *rx, bool retry, char *err, size_t len);
+
+/*
+ * Unregister and restore on a helper thread (the kernel may make a sender
+ * of requests sleep while its backlog is over the limit, and the main
+ * thread must keep draining meanwhile); done(arg) is called from it when
+ * finished. When no thread can be started it runs here, and done is called
+ * all the same. kreg_unregister_done() tells whether it finished and its
+ * result; kreg_unregister_join() joins a finished helper.
+ */
+void kreg_unregister_start(struct kreg *k, void (*done)(void *), void *arg);
+bool kreg_unregister_done(struct kreg *k, int *rc);
+void kreg_unregister_join(struct kreg *k);
+
+/* The note in the ring's header a next instance reads (ring_set_note). */
+void kreg_note_save(const struct kreg *k, struct ring *r);
+/* true when r carries a note; the state found and prev_owner are taken. */
+bool kreg_note_load(struct kreg *k, const struct ring *r);
+
+/*
+ * The state across a re-exec, as text: kreg_format writes it into buf
+ * (comma-separated numbers), kreg_parse reads it back and returns how many
+ * characters it used, or -EINVAL.
+ */
+int kreg_format(const struct kreg *k, char *buf, size_t len);
+int kreg_parse(struct kreg *k, const char *s);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * reload.h - SIGHUP and "rauditctl reload": the file is read, checked and
+ * its control group looked up on a helper thread (file I/O and NSS stay off
+ * the receive path), and the result is handed to the main thread, which
+ * applies it. One reload at a time; a request during one runs another after
+ * it, since the file may have changed since the helper read it. Main
+ * thread, except where noted.
+ */
+#ifndef RAUDITD_RELOAD_H
+#define RAUDITD_RELOAD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "config.h"
+
+/* What the helper hands back: the checked file and the group, or why not. */
+struct reload_result {
+	int		 rc;		/* 0, or a negative errno with err */
+	char		 err[CONFIG_ERR_MAX];
+	struct config	 nc;
+	gid_t		 gid;
+	bool		 gid_set;	/* control_group was found */
+	bool		 gid_missing;	/* control_group is set but does not exist */
+};
+
+struct reload;
+
+/*
+ * A reloader of the file at cfg_path (kept, not copied) on loop; apply(arg,
+ * result) runs on the main thread when a helper has finished. NULL with
+ * errno set.
+ */
+struct reload *reload_new(struct ev_loop *loop, const char *cfg_path,
+    void (*apply)(void *arg, const struct reload_result *r), void *arg);
+
+/* Start a reload, or queue one behind the reload in progress. */
+void reload_request(struct reload *rl);
+
+/*
+ * Wait at most ms for a helper still reading the file, then free. A helper
+ * that does not finish in time is left to the process exit, with its memory.
+ */
+void reload_free(struct reload *rl, unsigned ms);
+
+#endif
