@@ -919,7 +919,7 @@ bool
 format_parse_line(const char *line, size_t len, struct format_line *fl)
 {
 	static const char msg[] = " msg=";
-	const char *p, *end = line + len, *t, *close;
+	const char *p, *end = line + len, *t, *rp;
 	ssize_t skip;
 
 	memset(fl, 0, sizeof(*fl));
@@ -940,10 +940,11 @@ format_parse_line(const char *line, size_t len, struct format_line *fl)
 	if (!format_parse_stamp(p, (size_t)(end - p), &fl->sec, &fl->msec, &fl->serial))
 		return false;
 	/* The stamp is digits, '.' and ':' only: its ')' is the first one. */
-	close = memchr(p, ')', (size_t)(end - p));
+	if ((rp = memchr(p, ')', (size_t)(end - p))) == NULL)
+		return false;
 	fl->stamp = p + 6;
-	fl->stamp_len = (size_t)(close - fl->stamp);
-	p = close + 1;
+	fl->stamp_len = (size_t)(rp - fl->stamp);
+	p = rp + 1;
 	if (p < end && *p == ':')
 		p++;
 	if (p < end && *p == ' ')

@@ -1,7 +1,7 @@
 /*
  * format.h - kernel audit records to audit.log lines, as auditd writes them.
  *
- * RAW:      type=NAME msg=audit(SEC.MSEC:SERIAL): BODY
+ * RAW:      [node=NODE ]type=NAME msg=audit(SEC.MSEC:SERIAL): BODY
  * ENRICHED: the RAW line, then 0x1D, then interpreted fields (UID="root" ...)
  *
  * Leaf module: no logging, no global state. The enricher keeps one auparse
