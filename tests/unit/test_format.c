@@ -996,8 +996,8 @@ test_parse_line(void **state)
 		"node= type=SYSCALL msg=audit(1.000:1): a",		/* empty name */
 		"node=web-01  type=SYSCALL msg=audit(1.000:1): a",	/* two blanks */
 		"node=web\t01 type=SYSCALL msg=audit(1.000:1): a",	/* control byte */
-		"node=web\x1d" "01 type=SYSCALL msg=audit(1.000:1): a",
-		"node=w\xc3\xa9" "b type=SYSCALL msg=audit(1.000:1): a",	/* not ASCII */
+		"node=web\03501 type=SYSCALL msg=audit(1.000:1): a",
+		"node=w\303\251b type=SYSCALL msg=audit(1.000:1): a",	/* not ASCII */
 		"node=web-01 node=x type=SYSCALL msg=audit(1.000:1): a",
 		"node=web-01 msg=audit(1.000:1): type=SYSCALL",
 		"node=web-01 type=SYSCALL msg=audit(1.000:): a",
