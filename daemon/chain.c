@@ -23,6 +23,7 @@
 #include <openssl/hmac.h>
 
 #include "chain.h"
+#include "format.h"
 
 #define CHAIN_EVOLVE_LABEL	"rauditd-evolve"
 #define CHAIN_KEY_PREFIX	"seal1-"
@@ -220,18 +221,16 @@ marker_field(struct chain_marker *m, unsigned *seen, const char *t, size_t len)
 int
 chain_marker_parse(const char *line, size_t len, struct chain_marker *m)
 {
-	static const char head[] = "type=DAEMON_ROTATE msg=audit(";
 	const char *p, *end = line + len;
+	struct format_line fl;
 	unsigned seen = 0;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if (len < sizeof(head) - 1 || memcmp(line, head, sizeof(head) - 1) != 0)
+	/* With or without auditd's "node=NAME " in front (name_format). */
+	if (!format_parse_line(line, len, &fl) || !format_line_type_is(&fl, "DAEMON_ROTATE"))
 		return -EINVAL;
-	p = memmem(line, len, "): ", 3);
-	if (p == NULL)
-		return -EINVAL;
-	for (p += 3; p < end; ) {
+	for (p = fl.fields; p < end; ) {
 		const char *sp = memchr(p, ' ', (size_t)(end - p));
 		size_t tlen = sp ? (size_t)(sp - p) : (size_t)(end - p);
 

@@ -23,6 +23,7 @@
 
 #include "chain.h"
 #include "chain_verify.h"
+#include "format.h"
 #include "spool.h"
 
 #define VERIFY_READ_CHUNK	(64 * 1024)
@@ -122,13 +123,13 @@ list_segments(const char *dir, uint64_t **out, size_t *n)
 static void
 find_break(struct scan *s, const char *head, size_t len)
 {
-	static const char want[] = "type=DAEMON_ERR ";
 	const char *p = head, *end = head + len, *nl, *r;
+	struct format_line fl;
 	size_t i = 0;
 
 	for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
 		size_t l = (size_t)(nl - p);
-		if (l < sizeof(want) - 1 || memcmp(p, want, sizeof(want) - 1) != 0 ||
+		if (!format_parse_line(p, l, &fl) || !format_line_type_is(&fl, "DAEMON_ERR") ||
 		    memmem(p, l, " op=chain-break ", 16) == NULL)
 			continue;
 		s->has_break = true;
@@ -441,7 +442,8 @@ chain_verify_survey(const char *dir, uint64_t *newest, uint64_t *chained)
 	if ((rc = list_segments(dir, &nos, &n)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		char name[SPOOL_NAME_LEN + 8], line[1024];
+		/* Room for a marker behind the longest "node=NAME ". */
+		char name[SPOOL_NAME_LEN + 8], line[2048];
 		struct chain_marker m;
 		const char *nl;
 		ssize_t got;

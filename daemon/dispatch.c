@@ -28,6 +28,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "eoe.h"
+#include "format.h"
 #include "log.h"
 #include "plugins.h"
 #include "sidefile.h"
@@ -183,15 +184,9 @@ is_program(const struct consumer *c)
 static uint64_t
 line_sec(const char *line, size_t len)
 {
-	const char *type, *stamp;
-	size_t tlen, slen;
-	uint64_t sec = 0;
+	struct format_line fl;
 
-	if (!eoe_parse(line, len, &type, &tlen, &stamp, &slen))
-		return 0;
-	for (size_t i = 0; i < slen && stamp[i] != '.'; i++)
-		sec = sec * 10 + (uint64_t)(stamp[i] - '0');
-	return sec;
+	return format_parse_line(line, len, &fl) ? fl.sec : 0;
 }
 
 /* ---- the reader ---------------------------------------------------------- */

@@ -21,6 +21,10 @@
  *   - the caller closes everything with eoe_idle() when it has caught up
  *     with the spool and nothing came for a short while;
  *   - at most EOE_MAX_OPEN events are open; the oldest is closed first.
+ * An event is its node and stamp: with auditd's name_format the lines
+ * start with "node=NAME ", and so does the EOE of their event, as auditd's
+ * dispatcher hands it to plugins whenever it writes the node (format_parse_line
+ * reads the lines).
  * Leaf module: no logging, one owner thread.
  */
 #ifndef RAUDITD_EOE_H
@@ -30,10 +34,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format.h"
+
 #define EOE_MAX_OPEN		32	/* open events tracked at once */
 #define EOE_STALE_RECORDS	64	/* other records before a silent event is closed */
 #define EOE_STAMP_MAX		48	/* "SEC.MSEC:SERIAL" with room */
-#define EOE_LINE_MAX		(EOE_STAMP_MAX + 32)
+/* "node=NAME type=EOE msg=audit(STAMP):" */
+#define EOE_LINE_MAX		(6 + FORMAT_NODE_MAX + EOE_STAMP_MAX + 32)
 
 struct eoe;
 
@@ -59,12 +66,5 @@ void eoe_idle(struct eoe *e, eoe_emit_fn *emit, void *arg);
 /* Events open now, and EOE records synthesized so far. */
 size_t eoe_open(const struct eoe *e);
 uint64_t eoe_count(const struct eoe *e);
-
-/*
- * The type name and stamp of an audit.log line: "type=NAME msg=audit(STAMP):".
- * Returns true and fills the pointers (into line) when it has that shape.
- */
-bool eoe_parse(const char *line, size_t len, const char **type, size_t *tlen,
-    const char **stamp, size_t *slen);
 
 #endif

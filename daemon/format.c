@@ -23,7 +23,6 @@
 #include "build_config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <netdb.h>
@@ -103,6 +102,17 @@ format_raw(char *out, size_t cap, int type, const char *body, size_t len)
 	return (ssize_t)n;
 }
 
+/*
+ * A byte a node name may hold: printable and not a blank (isgraph() in the
+ * C locale, spelled out so that the writer and every reader agree whatever
+ * the locale). A blank would end the field, a control byte the line.
+ */
+static bool
+node_byte_ok(char c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
 static bool
 node_ok(const char *node)
 {
@@ -111,7 +121,7 @@ node_ok(const char *node)
 	if (n > FORMAT_NODE_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isgraph((unsigned char)node[i]))
+		if (!node_byte_ok(node[i]))
 			return false;
 	return true;
 }
@@ -884,4 +894,69 @@ format_daemon_body(char *out, size_t cap, const struct timespec *ts,
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	return n;
+}
+
+/* "node=NAME " at line: its length, 0 when there is none, -1 when malformed. */
+static ssize_t
+node_field(const char *line, size_t len, const char **name, size_t *nlen)
+{
+	size_t i;
+
+	*name = NULL;
+	*nlen = 0;
+	if (len < 5 || memcmp(line, "node=", 5) != 0)
+		return 0;
+	for (i = 5; i < len && i - 5 <= FORMAT_NODE_MAX && node_byte_ok(line[i]); i++)
+		;
+	if (i == 5 || i - 5 > FORMAT_NODE_MAX || i >= len || line[i] != ' ')
+		return -1;
+	*name = line + 5;
+	*nlen = i - 5;
+	return (ssize_t)(i + 1);
+}
+
+bool
+format_parse_line(const char *line, size_t len, struct format_line *fl)
+{
+	static const char msg[] = " msg=";
+	const char *p, *end = line + len, *t, *rp;
+	ssize_t skip;
+
+	memset(fl, 0, sizeof(*fl));
+	if ((skip = node_field(line, len, &fl->node, &fl->node_len)) < 0)
+		return false;
+	p = line + skip;
+	if (end - p < 5 || memcmp(p, "type=", 5) != 0)
+		return false;
+	t = p + 5;
+	for (p = t; p < end && p - t <= FORMAT_TYPE_MAX && node_byte_ok(*p); p++)
+		;
+	if (p == t || p - t > FORMAT_TYPE_MAX || (size_t)(end - p) < sizeof(msg) - 1 ||
+	    memcmp(p, msg, sizeof(msg) - 1) != 0)
+		return false;
+	fl->type = t;
+	fl->type_len = (size_t)(p - t);
+	p += sizeof(msg) - 1;
+	if (!format_parse_stamp(p, (size_t)(end - p), &fl->sec, &fl->msec, &fl->serial))
+		return false;
+	/* The stamp is digits, '.' and ':' only: its ')' is the first one. */
+	if ((rp = memchr(p, ')', (size_t)(end - p))) == NULL)
+		return false;
+	fl->stamp = p + 6;
+	fl->stamp_len = (size_t)(rp - fl->stamp);
+	p = rp + 1;
+	if (p < end && *p == ':')
+		p++;
+	if (p < end && *p == ' ')
+		p++;
+	fl->fields = p;
+	return true;
+}
+
+bool
+format_line_type_is(const struct format_line *fl, const char *name)
+{
+	size_t n = strlen(name);
+
+	return fl->type_len == n && memcmp(fl->type, name, n) == 0;
 }

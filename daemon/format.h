@@ -1,7 +1,7 @@
 /*
  * format.h - kernel audit records to audit.log lines, as auditd writes them.
  *
- * RAW:      type=NAME msg=audit(SEC.MSEC:SERIAL): BODY
+ * RAW:      [node=NODE ]type=NAME msg=audit(SEC.MSEC:SERIAL): BODY
  * ENRICHED: the RAW line, then 0x1D, then interpreted fields (UID="root" ...)
  *
  * Leaf module: no logging, no global state. The enricher keeps one auparse
@@ -99,6 +99,43 @@ ssize_t format_daemon_body(char *out, size_t cap, const struct timespec *ts,
  * FORMAT_NODE_MAX.
  */
 ssize_t format_node_prefix(char *out, size_t cap, const char *node);
+
+/* Longest type name a line may carry ("UNKNOWN[65535]" is 14). */
+#define FORMAT_TYPE_MAX	59
+
+/*
+ * The start of an audit.log line, as auditd (and our writer) writes it:
+ *   [node=NAME ]type=TYPE msg=audit(SEC.MSEC:SERIAL): FIELDS
+ * Pointers are into the line; nothing is copied.
+ */
+struct format_line {
+	const char	*node;		/* NULL: no "node=" prefix */
+	size_t		 node_len;
+	const char	*type;
+	size_t		 type_len;
+	const char	*stamp;		/* "SEC.MSEC:SERIAL" */
+	size_t		 stamp_len;
+	const char	*fields;	/* after "): ", up to the end of the line */
+	uint64_t	 sec;
+	unsigned	 msec;
+	uint64_t	 serial;
+};
+
+/*
+ * Parse the start of line[0..len) (no '\n'): the one place every reader of
+ * the spool (the shared reader, rauditd-ship, rauditd-dispatch, the chain
+ * verifier) learns a line's node, type and stamp. The optional node field
+ * is "node=" NAME " " with NAME 1..FORMAT_NODE_MAX bytes that
+ * format_node_prefix() would write (printable, no blank); TYPE is
+ * 1..FORMAT_TYPE_MAX such bytes; the stamp is what format_parse_stamp()
+ * takes. Returns true and fills fl when the line has that shape, false
+ * (fl zeroed) otherwise: a line whose node field is malformed is not a
+ * record. Any thread.
+ */
+bool format_parse_line(const char *line, size_t len, struct format_line *fl);
+
+/* True when the parsed line's type is name. */
+bool format_line_type_is(const struct format_line *fl, const char *name);
 
 /*
  * The node name for a name_format (enum config_name_format's values: 0

@@ -21,6 +21,7 @@
 
 #include "chain.h"
 #include "chain_verify.h"
+#include "format.h"
 #include "config.h"
 #include "control_proto.h"
 #include "kaudit.h"
@@ -728,7 +729,9 @@ cmd_verify(const char *dir, const char *vkey)
 			char want[64];
 			int n = snprintf(want, sizeof(want), "segment=%llu ",
 			    (unsigned long long)pos.segment);
-			if (len < 20 || strncmp(line, "type=DAEMON_ROTATE ", 19) != 0 ||
+			struct format_line fl;	/* node= prefix or not (name_format) */
+			if (!format_parse_line(line, len, &fl) ||
+			    !format_line_type_is(&fl, "DAEMON_ROTATE") ||
 			    memmem(line, len, want, (size_t)n) == NULL) {
 				char name[SPOOL_NAME_LEN + 8];
 				spool_segment_name(name, sizeof(name), pos.segment);

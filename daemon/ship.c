@@ -426,18 +426,6 @@ session_flush(struct ship *s)
 
 /* ---- framing ------------------------------------------------------------------ */
 
-/* The "msg=audit(SEC.MSEC:SERIAL)" stamp near the start of a spool line. */
-static bool
-line_stamp(const char *line, size_t len, uint64_t *sec, unsigned *msec, uint64_t *serial)
-{
-	const char *m = memmem(line, len < 128 ? len : 128, "msg=audit(", 10);
-
-	if (m == NULL)
-		return false;
-	m += 4;
-	return format_parse_stamp(m, len - (size_t)(m - line), sec, msec, serial);
-}
-
 /*
  * RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG, where
  * the timestamp is the record's, MSGID its type, the structured data its
@@ -448,33 +436,33 @@ static size_t
 frame(struct ship *s, const char *line, size_t len, const struct spool_pos *pos)
 {
 	char ts[80] = "-", msgid[SHIP_MSGID_MAX + 1] = "-", serial[40] = "";
-	uint64_t sec, ser;
-	unsigned msec;
+	struct format_line fl;
 	size_t n = 0;
 	int h;
 
-	/* MSGID is the type name; "UNKNOWN[1334]" becomes "UNKNOWN_1334_". */
-	if (len > 5 && memcmp(line, "type=", 5) == 0) {
-		while (n < SHIP_MSGID_MAX && 5 + n < len && line[5 + n] > ' ' &&
-		    line[5 + n] < 127) {
-			char c = line[5 + n];
+	/*
+	 * The line's type and stamp, behind auditd's "node=NAME " when
+	 * name_format is set. MSGID is the type name; "UNKNOWN[1334]" becomes
+	 * "UNKNOWN_1334_".
+	 */
+	if (format_parse_line(line, len, &fl)) {
+		struct tm tm;
+		time_t t = (time_t)fl.sec;
+
+		for (n = 0; n < SHIP_MSGID_MAX && n < fl.type_len; n++) {
+			char c = fl.type[n];
 
 			if (!(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') &&
 			    !(c >= '0' && c <= '9'))
 				c = '_';
-			msgid[n++] = c;
+			msgid[n] = c;
 		}
-		msgid[n ? n : 1] = '\0';
-	}
-	if (line_stamp(line, len, &sec, &msec, &ser)) {
-		struct tm tm;
-		time_t t = (time_t)sec;
-
+		msgid[n] = '\0';
 		if (gmtime_r(&t, &tm) != NULL)
 			snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
 			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			    tm.tm_min, tm.tm_sec, msec);
-		snprintf(serial, sizeof(serial), " serial=\"%llu\"", (unsigned long long)ser);
+			    tm.tm_min, tm.tm_sec, fl.msec);
+		snprintf(serial, sizeof(serial), " serial=\"%llu\"", (unsigned long long)fl.serial);
 	}
 	h = snprintf(s->msg, SHIP_MSG_MAX, "<%d>1 %s %s rauditd - %s [" SHIP_SD_ID
 	    " seg=\"%llu\" off=\"%llu\"%s] ", SHIP_PRI, ts, s->hostname, msgid,

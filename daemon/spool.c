@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "sidefile.h"
 #include "spool.h"
 
@@ -115,14 +116,9 @@ spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
 bool
 spool_line_valid(const char *line, size_t len)
 {
-	const char *m;
+	struct format_line fl;
 
-	if (len < 24 || memcmp(line, "type=", 5) != 0)
-		return false;
-	m = memmem(line, len, " msg=audit(", 11);
-	if (m == NULL || m - line > 64)
-		return false;
-	return memchr(m, ')', len - (size_t)(m - line)) != NULL;
+	return format_parse_line(line, len, &fl);
 }
 
 static int

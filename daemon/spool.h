@@ -127,7 +127,10 @@ int spool_list(const char *dir, struct spool_seg **segs, size_t *n);
 int spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
     uint64_t *budget, uint64_t *lines, uint64_t *upto);
 
-/* Is line[0..len) (without '\n') an audit.log record line? */
+/*
+ * Is line[0..len) (without '\n') an audit.log record line, with or without
+ * auditd's "node=NAME " in front? format_parse_line() decides.
+ */
 bool spool_line_valid(const char *line, size_t len);
 
 /* ---- reader ---------------------------------------------------------- */

@@ -36,6 +36,9 @@
 #include "chain_verify.h"
 #include "format.h"
 
+/* auditd's name_format: "node=NAME " in front of every line (NULL: none). */
+static const char *gen_node;
+
 /* Records per segment in the synthetic spools. */
 #define RECS		20
 
@@ -78,6 +81,7 @@ fx_teardown(void **state)
 
 	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
+	gen_node = NULL;
 	return 0;
 }
 
@@ -97,17 +101,30 @@ gen_append(struct gen *g, const char *buf, size_t len)
 	assert_int_equal(chain_update(g->c, buf, len), 0);
 }
 
+/* A record line, behind the node prefix when there is one. */
+static void
+gen_line(struct gen *g, int type, const char *body, size_t blen)
+{
+	char line[FORMAT_NODE_MAX + 1024];
+	ssize_t p = 0, n;
+
+	if (gen_node != NULL)
+		p = format_node_prefix(line, sizeof(line), gen_node);
+	assert_true(p >= 0);
+	n = format_raw(line + p, sizeof(line) - (size_t)p, type, body, blen);
+	assert_true(n > 0);
+	gen_append(g, line, (size_t)(p + n));
+}
+
 static void
 gen_daemon(struct gen *g, int type, const char *text)
 {
-	char body[1024], line[1200];
+	char body[1024];
 	struct timespec ts = { 1700000000 + (time_t)g->serial, 0 };
 	ssize_t n = format_daemon_body(body, sizeof(body), &ts, ++g->serial, text);
 
 	assert_true(n > 0);
-	n = format_raw(line, sizeof(line), type, body, (size_t)n);
-	assert_true(n > 0);
-	gen_append(g, line, (size_t)n);
+	gen_line(g, type, body, (size_t)n);
 }
 
 /* Open segment no and write its marker with the chain fields. */
@@ -128,7 +145,7 @@ gen_open(struct gen *g, uint64_t no, const char *fields)
 static void
 gen_records(struct gen *g, int n, const char *tag)
 {
-	char body[512], line[600];
+	char body[512];
 
 	for (int i = 0; i < n; i++) {
 		int bl = snprintf(body, sizeof(body),
@@ -136,9 +153,8 @@ gen_records(struct gen *g, int n, const char *tag)
 		    "a0=ffffff9c a1=7ffd2 a2=0 a3=0 items=1 ppid=1 pid=%d auid=1000 uid=0 "
 		    "comm=\"cat\" exe=\"/usr/bin/cat\" key=\"%s\"", i % 1000,
 		    (unsigned long long)(++g->serial), 100 + i, tag);
-		ssize_t len = format_raw(line, sizeof(line), AUDIT_SYSCALL, body, (size_t)bl);
-		assert_true(len > 0);
-		gen_append(g, line, (size_t)len);
+
+		gen_line(g, AUDIT_SYSCALL, body, (size_t)bl);
 	}
 }
 
@@ -844,7 +860,72 @@ test_marker_parse(void **state)
 	assert_int_equal(chain_marker_parse(line, strlen(line), &m), -EINVAL);
 	LINE("type=DAEMON_START msg=audit(1.000:1): segment=4");
 	assert_int_equal(chain_marker_parse(line, strlen(line), &m), -EINVAL);
+	/* Behind auditd's node field; a malformed one is not a marker. */
+	LINE("node=web-01 type=DAEMON_ROTATE msg=audit(1.000:1): op=rotate-logs segment=4 "
+	    "reason=size pid=1 chain=hmac-sha256 chain_seg=3 chain_digest=%s chain_link=%s "
+	    "res=success", z, z);
+	assert_int_equal(chain_marker_parse(line, strlen(line), &m), 0);
+	assert_true(m.chained);
+	assert_true(m.keyed);
+	assert_int_equal(m.segment, 4);
+	LINE("node= type=DAEMON_ROTATE msg=audit(1.000:1): op=rotate-logs segment=4");
+	assert_int_equal(chain_marker_parse(line, strlen(line), &m), -EINVAL);
+	LINE("node=a\tb type=DAEMON_ROTATE msg=audit(1.000:1): op=rotate-logs segment=4");
+	assert_int_equal(chain_marker_parse(line, strlen(line), &m), -EINVAL);
+	LINE("node=web-01 type=DAEMON_START msg=audit(1.000:1): segment=4");
+	assert_int_equal(chain_marker_parse(line, strlen(line), &m), -EINVAL);
 #undef LINE
+}
+
+/*
+ * auditd's name_format puts "node=NAME " in front of every line, the
+ * markers too (here the longest name the writer writes): the chain
+ * verifies, the survey counts the chained segments, a chain-break record
+ * explains a break, and the writer resumes from the newest marker.
+ */
+static void
+test_node_prefix(void **state)
+{
+	static char node[FORMAT_NODE_MAX + 1];
+	struct fx *f = *state;
+	struct chain_verify_result r;
+	uint64_t newest, chained;
+	char path[256];
+	struct chain *c;
+	int fd;
+
+	memset(node, 'n', FORMAT_NODE_MAX);
+	memcpy(node + FORMAT_NODE_MAX - 8, ".example", 8);
+	gen_node = node;
+	build(f, 4, 0, "k");
+	r = verify(f, NULL);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.segments, 4);
+	assert_int_equal(r.sealed_ok, 3);
+	assert_int_equal(chain_verify_survey(f->dir, &newest, &chained), 0);
+	assert_int_equal(newest, 4);
+	assert_int_equal(chained, 4);
+	seg_path(f, 4, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	c = chain_new();
+	assert_int_equal(chain_resume(c, fd, 4), 0);
+	close(fd);
+	chain_free(c);
+}
+
+static void
+test_node_prefix_break_explained(void **state)
+{
+	struct fx *f = *state;
+	struct chain_verify_result r;
+
+	gen_node = "web-01";
+	break_spool(f, true);
+	r = verify(f, NULL);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.breaks, 1);
+	assert_non_null(strstr(f->out, "reason=no-marker"));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -872,6 +953,8 @@ main(void)
 		T(test_seal_with_key_ahead),
 		T(test_key_evolution),
 		T(test_key_file_checks),
+		T(test_node_prefix),
+		T(test_node_prefix_break_explained),
 		cmocka_unit_test(test_marker_parse),
 	};
 

@@ -212,8 +212,6 @@ test_not_records(void **state)
 {
 	struct eoe *e = eoe_new();
 	struct out o = { .len = 0 };
-	const char *stamp, *type;
-	size_t slen, tlen;
 
 	(void)state;
 	feed(e, &o, "garbage line");
@@ -224,12 +222,53 @@ test_not_records(void **state)
 	assert_int_equal(o.eoes, 0);
 	assert_string_equal(o.text, "garbage line\ntype=SYSCALL msg=audit(1.0:1 x): a\n"
 	    "type=PROCTITLE msg=audit(1.0:1 x): a\ntype=SYSCALL msg=audit(1.000:): a\n");
-	assert_true(eoe_parse("type=PATH msg=audit(12.345:678): x", 34, &type, &tlen,
-	    &stamp, &slen));
-	assert_int_equal(tlen, 4);
-	assert_int_equal(slen, 10);
-	assert_memory_equal(stamp, "12.345:678", 10);
-	assert_false(eoe_parse("type=PATH msg=audit(12.345:678)", 31, &type, &tlen, &stamp, &slen));
+	/* A malformed node field: not a record, no event opens, no EOE. */
+	o.len = 0;
+	o.text[0] = '\0';
+	feed(e, &o, "node= type=SYSCALL msg=audit(1.000:5): a");
+	feed(e, &o, "node=a\tb type=SYSCALL msg=audit(1.000:6): a");
+	feed(e, &o, "node=a\tb type=PROCTITLE msg=audit(1.000:6): a");
+	assert_int_equal(o.eoes, 0);
+	assert_int_equal(eoe_open(e), 0);
+	eoe_free(e);
+}
+
+#define N_SC(node, stamp)	"node=" node " " SC(stamp)
+#define N_PT(node, stamp)	"node=" node " " PT(stamp)
+#define N_EOE(node, stamp)	"node=" node " " EOE(stamp)
+
+/*
+ * With auditd's name_format every line starts with "node=NAME ": events
+ * are still found, and their EOE carries the node of their records, as
+ * auditd's dispatcher writes it. Two nodes' events of one stamp are two
+ * events.
+ */
+static void
+test_node_prefix(void **state)
+{
+	struct eoe *e = eoe_new();
+	struct out o = { .len = 0 };
+
+	(void)state;
+	feed(e, &o, N_SC("web1", "1700000000.123:42"));
+	feed(e, &o, N_SC("web2", "1700000000.123:42"));
+	assert_int_equal(eoe_open(e), 2);
+	feed(e, &o, N_PT("web1", "1700000000.123:42"));
+	assert_int_equal(eoe_open(e), 1);
+	feed(e, &o, N_PT("web2", "1700000000.123:42"));
+	assert_int_equal(eoe_open(e), 0);
+	assert_int_equal(o.eoes, 2);
+	assert_string_equal(o.text,
+	    N_SC("web1", "1700000000.123:42") "\n" N_SC("web2", "1700000000.123:42") "\n"
+	    N_PT("web1", "1700000000.123:42") "\n" N_EOE("web1", "1700000000.123:42") "\n"
+	    N_PT("web2", "1700000000.123:42") "\n" N_EOE("web2", "1700000000.123:42") "\n");
+	/* A late PROCTITLE of a closed event: none again; eoe_idle keeps the node. */
+	feed(e, &o, N_PT("web1", "1700000000.123:42"));
+	assert_int_equal(o.eoes, 2);
+	feed(e, &o, N_SC("web1", "1700000000.124:43"));
+	eoe_idle(e, collect, &o);
+	assert_int_equal(o.eoes, 3);
+	assert_non_null(strstr(o.text, "\n" N_EOE("web1", "1700000000.124:43") "\n"));
 	eoe_free(e);
 }
 
@@ -246,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_proctitle_after_restart_and_late),
 		cmocka_unit_test(test_table_bounded),
 		cmocka_unit_test(test_not_records),
+		cmocka_unit_test(test_node_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -980,11 +980,90 @@ test_node_prefix_as_auditd(void **state)
 	assert_true(name[0] != '\0' && strchr(name, ' ') == NULL);
 }
 
+/*
+ * format_parse_line: every reader's view of a line's start, with and without
+ * the node field; what the writer writes round-trips; a malformed node
+ * field makes the line not a record.
+ */
+static void
+test_parse_line(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage",
+		"node=web-01",
+		"node=web-01 ",
+		"node= type=SYSCALL msg=audit(1.000:1): a",		/* empty name */
+		"node=web-01  type=SYSCALL msg=audit(1.000:1): a",	/* two blanks */
+		"node=web\t01 type=SYSCALL msg=audit(1.000:1): a",	/* control byte */
+		"node=web\03501 type=SYSCALL msg=audit(1.000:1): a",
+		"node=w\303\251b type=SYSCALL msg=audit(1.000:1): a",	/* not ASCII */
+		"node=web-01 node=x type=SYSCALL msg=audit(1.000:1): a",
+		"node=web-01 msg=audit(1.000:1): type=SYSCALL",
+		"node=web-01 type=SYSCALL msg=audit(1.000:): a",
+		"node=web-01 type=SYSCALL msg=audit(1.0a0:1): a",
+		"node=web-01 type= msg=audit(1.000:1): a",
+		"NODE=web-01 type=SYSCALL msg=audit(1.000:1): a",
+		" node=web-01 type=SYSCALL msg=audit(1.000:1): a",
+		"type=SYSCALL msg=audit(1.000:1 x): a",
+	};
+	struct format_line fl;
+	char line[FORMAT_LINE_MAX], node[FORMAT_NODE_MAX + 2];
+	ssize_t p, n;
+
+	(void)state;
+	/* Without a node. */
+	assert_true(format_parse_line("type=SYSCALL msg=audit(1700000000.123:42): a=1", 46, &fl));
+	assert_null(fl.node);
+	assert_int_equal(fl.node_len, 0);
+	assert_int_equal(fl.type_len, 7);
+	assert_memory_equal(fl.type, "SYSCALL", 7);
+	assert_int_equal(fl.stamp_len, 17);
+	assert_memory_equal(fl.stamp, "1700000000.123:42", 17);
+	assert_string_equal(fl.fields, "a=1");
+	assert_int_equal(fl.sec, 1700000000);
+	assert_int_equal(fl.msec, 123);
+	assert_int_equal(fl.serial, 42);
+	assert_true(format_line_type_is(&fl, "SYSCALL"));
+	assert_false(format_line_type_is(&fl, "SYSCAL"));
+	/* With one, as the writer writes it. */
+	p = format_node_prefix(line, sizeof(line), "web-01.example");
+	n = format_raw(line + p, sizeof(line) - (size_t)p, AUDIT_DAEMON_ROTATE,
+	    "audit(1700000001.002:7): op=rotate-logs segment=3", 49);
+	assert_true(p > 0 && n > 0);
+	assert_true(format_parse_line(line, (size_t)(p + n - 1), &fl));
+	assert_int_equal(fl.node_len, 14);
+	assert_memory_equal(fl.node, "web-01.example", 14);
+	assert_true(format_line_type_is(&fl, "DAEMON_ROTATE"));
+	assert_memory_equal(fl.stamp, "1700000001.002:7", fl.stamp_len);
+	assert_int_equal(fl.serial, 7);
+	assert_memory_equal(fl.fields, "op=rotate-logs segment=3", 24);
+	assert_ptr_equal(fl.fields + 24, line + p + n - 1);
+	/* The longest name format_node_prefix writes, and one byte more. */
+	memset(node, 'n', FORMAT_NODE_MAX);
+	node[FORMAT_NODE_MAX] = '\0';
+	p = format_node_prefix(line, sizeof(line), node);
+	assert_int_equal(p, 5 + FORMAT_NODE_MAX + 1);
+	memcpy(line + p, "type=EOE msg=audit(1.000:1):", 28);
+	assert_true(format_parse_line(line, (size_t)p + 28, &fl));
+	assert_int_equal(fl.node_len, FORMAT_NODE_MAX);
+	assert_string_equal(fl.fields, "");
+	snprintf(line, sizeof(line), "node=%sn type=EOE msg=audit(1.000:1):", node);
+	assert_false(format_parse_line(line, strlen(line), &fl));
+	/* len bounds the parse. */
+	assert_false(format_parse_line("node=a type=X msg=audit(1.000:1)", 31, &fl));
+	assert_true(format_parse_line("node=a type=X msg=audit(1.000:1)", 32, &fl));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (format_parse_line(bad[i], strlen(bad[i]), &fl))
+			fail_msg("accepted \"%s\"", bad[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_node_prefix_as_auditd),
+		cmocka_unit_test(test_parse_line),
 		cmocka_unit_test(test_raw_known_types),
 		cmocka_unit_test(test_raw_unknown_type),
 		cmocka_unit_test(test_raw_newlines),

@@ -1242,10 +1242,20 @@ test_line_valid(void **state)
 		"type=DAEMON_START msg=audit(1700000000.123:0): op=start",
 		/* ENRICHED */
 		"type=SYSCALL msg=audit(1.000:1): uid=0\x1dUID=\"root\"",
+		/* auditd's name_format */
+		"node=web-01 type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e",
+		"node=10.0.0.7 type=EOE msg=audit(1700000000.123:42):",
+		"node=web-01 type=DAEMON_ROTATE msg=audit(1.000:1): op=rotate-logs segment=2",
 	};
 	static const char *const bad[] = {
 		"",
 		"garbage",
+		/* A node field, but not one auditd writes. */
+		"node= type=SYSCALL msg=audit(1.000:1): x",
+		"node=a b type=SYSCALL msg=audit(1.000:1): x",
+		"node=a\tb type=SYSCALL msg=audit(1.000:1): x",
+		"node=ab",
+		"node=ab msg=audit(1.000:1): x",
 		"type=SYSCALL",
 		"type=SYSCALL msg=audit(1700000000",		/* no ')' */
 		"type=SYSCALL msg=x(1700000000.123:42): a=1",
@@ -1448,6 +1458,42 @@ test_reader_partial_line_of_open_segment(void **state)
 	}
 	assert_int_equal(drain(r, &t, 0), 1);
 	snprintf(want, sizeof(want), "3@1:%llu", (unsigned long long)(2 * L));
+	expect_trace(&t, want);
+	spool_reader_close(r);
+}
+
+/*
+ * With auditd's name_format every line starts with "node=NAME ": the
+ * reader returns them intact; a line whose node field is malformed is a
+ * bad line, reported with its place and skipped.
+ */
+static void
+test_reader_node_prefix(void **state)
+{
+	static const char l1[] = "node=web-01 type=SYSCALL msg=audit(1700000000.000:1): seq=1";
+	static const char l2[] = "node=web 01 type=SYSCALL msg=audit(1700000000.000:2): seq=2";
+	static const char l3[] = "node=web-01 type=PROCTITLE msg=audit(1700000000.000:1): a=1";
+	struct fx *f = *state;
+	struct trace t = { .len = 0 };
+	struct spool_reader *r;
+	struct spool_pos pos;
+	char buf[512], want[128];
+	const char *line;
+	size_t len;
+
+	snprintf(buf, sizeof(buf), "%s\n%s\n%s\n", l1, l2, l3);
+	put_seg(f->dir, 1, buf);
+	r = reader(f->dir, NULL, &t);
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 1);
+	assert_int_equal(len, sizeof(l1) - 1);
+	assert_memory_equal(line, l1, len);
+	assert_int_equal(pos.offset, 0);
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 1);
+	assert_int_equal(len, sizeof(l3) - 1);
+	assert_memory_equal(line, l3, len);
+	assert_int_equal(pos.offset, sizeof(l1) + sizeof(l2));
+	assert_int_equal(spool_reader_next(r, &line, &len, &pos), 0);
+	snprintf(want, sizeof(want), "BAD@1:%zu+%zu", sizeof(l1), sizeof(l2) - 1);
 	expect_trace(&t, want);
 	spool_reader_close(r);
 }
@@ -1817,6 +1863,7 @@ main(void)
 		T(test_reader_segments_in_order),
 		T(test_reader_partial_line_of_open_segment),
 		T(test_reader_bad_line),
+		T(test_reader_node_prefix),
 		T(test_reader_torn_sealed_segment),
 		T(test_reader_missing_segment),
 		T(test_reader_empty_segment),
