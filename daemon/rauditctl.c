@@ -516,7 +516,8 @@ static char *
 consumers_text(void)
 {
 	struct report_consumers *rc = report_consumers_load(&cfg);
-	size_t cap = 4096 + REPORT_CONSUMERS_MAX * 1024, len;
+	/* Room for every field of the most consumers with the longest names. */
+	size_t cap = 4096 + REPORT_CONSUMERS_MAX * 4096, len;
 	char *buf;
 
 	if (rc == NULL)

@@ -59,6 +59,23 @@ put(struct out *o, const char *fmt, ...)
 }
 
 /*
+ * Output cut at cap ends in the middle of a line, which a reader could take
+ * for a value (a Prometheus scraper rejects the whole file): end it after
+ * the last whole line instead.
+ */
+static size_t
+whole_lines(struct out *o)
+{
+	if (o->len >= o->cap) {
+		while (o->len > 0 && o->buf[o->len - 1] != '\n')
+			o->len--;
+		if (o->len < o->cap)
+			o->buf[o->len] = '\0';
+	}
+	return o->len;
+}
+
+/*
  * Text that did not come from us (a configured path, today) on a status
  * line: a control byte could end the line, forge the next one or drive the
  * reader's terminal. Those and the backslash go out as \xNN.
@@ -639,7 +656,7 @@ report_consumers_status(const struct report_consumers *rc, char *buf, size_t cap
 	struct out o = { buf, cap, 0 };
 
 	consumers_status(&o, rc);
-	return o.len;
+	return whole_lines(&o);
 }
 
 static void prom_head(struct out *o, const char *name, const char *type, const char *help);
@@ -650,6 +667,9 @@ consumers_prom(struct out *o, const struct report_consumers *rc)
 	prom_head(o, "dispatch_status_age_seconds", "gauge",
 	    "Age of rauditd-dispatch's status file.");
 	put(o, "rauditd_dispatch_status_age_seconds %lld\n", rc->age_s);
+	prom_head(o, "dispatch_consumers", "gauge",
+	    "Consumers in rauditd-dispatch's status file (as many follow if all fit).");
+	put(o, "rauditd_dispatch_consumers %zu\n", rc->n);
 	for (size_t j = 0; j < NCONSUMER_ROWS; j++) {
 		const struct consumer_row *r = &consumer_rows[j];
 
@@ -789,7 +809,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "rauditd_state %s\n", s->state);
 	put(&o, "uptime_s %lld\n", (long long)(time(NULL) - s->start_time));
 	walk(&o, &sn, &rd);
-	return o.len;
+	return whole_lines(&o);
 }
 
 static void
@@ -886,5 +906,5 @@ report_prometheus(const struct report_src *s, char *buf, size_t cap)
 
 	take(s, &sn);
 	walk(&o, &sn, &rd);
-	return o.len;
+	return whole_lines(&o);
 }

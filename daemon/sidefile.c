@@ -2,7 +2,9 @@
  * sidefile.c - this file replaces the small files the daemon, the shipper
  * and the dispatcher keep beside the spool (cursors, status files, the
  * state report, the metrics textfile) with a new version, atomically, and
- * without ever opening a name that someone else could have planted.
+ * without ever opening a name that someone else could have planted; and
+ * reads the status files of the others without following a link or
+ * blocking on a FIFO.
  */
 #include "build_config.h"
 

@@ -417,6 +417,26 @@ test_status_new_values(void **state)
 	assert_non_null(strstr(buf, "{consumer=\"a\\\\x20\\\\x22b\\\\x5c\\\\x1b\",state=\"running\"} 0\n"));
 	for (const char *p = buf; *p; p++)
 		assert_true(*p == '\n' || ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f));
+	/* The most consumers with the longest hostile names do not fit in the
+	 * textfile: it is cut after a whole line, never inside one. */
+	rc->n = REPORT_CONSUMERS_MAX;
+	for (size_t i = 0; i < rc->n; i++) {
+		memset(rc->c[i].name, '"', REPORT_NAME_MAX - 1);
+		rc->c[i].name[REPORT_NAME_MAX - 1] = '\0';
+		rc->c[i].name[0] = (char)('0' + i / 10);
+		rc->c[i].name[1] = (char)('0' + i % 10);
+	}
+	{
+		size_t n = report_prometheus(&f->src, buf, 65536);
+
+		assert_true(n > 60000 && n < 65536);
+		assert_int_equal(buf[n - 1], '\n');
+		assert_int_equal(strlen(buf), n);
+		assert_non_null(strstr(buf, "\nrauditd_dispatch_consumers 64\n"));
+		n = report_status(&f->src, buf, 4000);
+		assert_int_equal(buf[n - 1], '\n');
+		assert_int_equal(strlen(buf), n);
+	}
 	/* Without the file: no consumer lines at all. */
 	f->src.consumers = NULL;
 	report_status(&f->src, buf, 65536);
