@@ -1,6 +1,8 @@
 /*
  * report.c - this file renders the daemon's counters (receive path,
- * writer, ring, monitor, control) as status lines and as Prometheus text.
+ * writer, ring, monitor, control, disk policy) as status lines and as
+ * Prometheus text, and parses and renders the consumers of
+ * rauditd-dispatch's status file, whose text it treats as hostile.
  */
 #include "build_config.h"
 

@@ -3,7 +3,9 @@
  * ("name value" lines), the state report file and the Prometheus textfile.
  *
  * Reads snapshots only (relaxed counters, the writer's and the monitor's
- * sequence counts), so it may run on the main thread at any time. The
+ * sequence counts), so it may run on the main thread at any time; the one
+ * exception, report_consumers_load(), reads a file and runs elsewhere (the
+ * monitor thread, rauditctl). The
  * accounting identity received + carried_ring = written + dropped + in_ring
  * (carried_ring: records an in-place upgrade found in the ring) holds in every
  * report: the writer's half is read under its sequence count and the
