@@ -462,6 +462,12 @@ diskpolicy_fired(const struct diskpolicy *p, enum diskpolicy_event ev)
 	return ev < DISKPOLICY_EVENTS ? p->fired[ev] : 0;
 }
 
+bool
+diskpolicy_active(const struct diskpolicy *p, enum diskpolicy_event ev)
+{
+	return ev < DISKPOLICY_EVENTS && p->active[ev];
+}
+
 void
 diskpolicy_exec_counts(const struct diskpolicy *p, uint64_t *started,
     uint64_t *failed, uint64_t *killed)

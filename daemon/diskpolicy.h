@@ -136,6 +136,8 @@ void diskpolicy_loss(struct diskpolicy *p, const char *detail);
 
 /* How many times ev fired, and exec actions started, reaped, killed. */
 uint64_t diskpolicy_fired(const struct diskpolicy *p, enum diskpolicy_event ev);
+/* ev is in progress: fired and not yet recovered (never for loss). */
+bool diskpolicy_active(const struct diskpolicy *p, enum diskpolicy_event ev);
 void diskpolicy_exec_counts(const struct diskpolicy *p, uint64_t *started,
     uint64_t *failed, uint64_t *killed);
 

@@ -25,6 +25,8 @@
 #include "config.h"
 #include "control_proto.h"
 #include "kaudit.h"
+#include "report.h"
+#include "sidefile.h"
 #include "spool.h"
 
 #ifndef RAUDITD_CONF
@@ -447,38 +449,15 @@ static int
 fetch_ship(struct status *st, long long *age)
 {
 	char path[PATH_MAX], *text;
-	struct stat sb;
-	size_t n;
-	int fd, rc;
+	ssize_t n;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	/*
-	 * The shipper (perhaps another user) writes this file: a link planted
-	 * here must not make root print some other file, nor a FIFO hang us.
-	 */
-	fd = open(config_ship_status(&cfg, path, sizeof(path)),
-	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	text = malloc(CONTROL_MAX_PAYLOAD + 1);
-	if (text == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (n = 0; n < CONTROL_MAX_PAYLOAD; ) {
-		ssize_t r = read(fd, text + n, CONTROL_MAX_PAYLOAD - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	text[n] = '\0';
+	/* The shipper (perhaps another user) writes this file: see sidefile_read. */
+	n = sidefile_read(config_ship_status(&cfg, path, sizeof(path)), CONTROL_MAX_PAYLOAD,
+	    &text);
+	if (n < 0)
+		return (int)n;
 	if ((rc = status_parse(st, text)) < 0) {
 		status_free(st);
 		return rc;
@@ -529,6 +508,97 @@ print_ship(bool json)
 	status_free(&sh);
 }
 
+/*
+ * rauditd-dispatch's consumers as report.c renders them ("name value"
+ * lines, then "consumer NAME FIELD VALUE", names already escaped); NULL
+ * when there is no status file.
+ */
+static char *
+consumers_text(void)
+{
+	struct report_consumers *rc = report_consumers_load(&cfg);
+	/* Room for every field of the most consumers with the longest names. */
+	size_t cap = 4096 + REPORT_CONSUMERS_MAX * 4096, len;
+	char *buf;
+
+	if (rc == NULL)
+		return NULL;
+	if ((buf = malloc(cap + 1)) != NULL) {
+		len = report_consumers_status(rc, buf, cap);
+		buf[len] = '\0';
+	}
+	free(rc);
+	return buf;
+}
+
+static void
+json_value(const char *v)
+{
+	if (is_number(v))
+		printf("%s", v);
+	else
+		json_string(v);
+}
+
+/* "dispatch":{..., "consumers":{"NAME":{"FIELD":VALUE, ...}, ...}} */
+static void
+print_consumers_json(char *text)
+{
+	char *line, *save = NULL, *prev = NULL;
+
+	printf(",\"dispatch\":{");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *name, *field, *value;
+
+		if (strncmp(line, "consumer ", 9) != 0) {
+			if ((value = strchr(line, ' ')) == NULL)
+				continue;
+			*value++ = '\0';
+			printf("%s", prev == NULL && line == text ? "" : ",");
+			json_string(line);
+			putchar(':');
+			json_value(value);
+			continue;
+		}
+		name = line + 9;
+		if ((field = strchr(name, ' ')) == NULL || (value = strchr(field + 1, ' ')) == NULL)
+			continue;
+		*field++ = '\0';
+		*value++ = '\0';
+		if (prev == NULL)
+			printf(",\"consumers\":{");
+		if (prev == NULL || strcmp(prev, name) != 0) {
+			printf("%s", prev == NULL ? "" : "},");
+			json_string(name);
+			printf(":{");
+		} else {
+			putchar(',');
+		}
+		prev = name;
+		json_string(field);
+		putchar(':');
+		json_value(value);
+	}
+	printf("%s}", prev == NULL ? "" : "}}");
+}
+
+static void
+print_consumers(bool json)
+{
+	char *text = consumers_text();
+
+	if (text == NULL) {
+		if (json)
+			printf(",\"dispatch\":null");
+		return;
+	}
+	if (json)
+		print_consumers_json(text);
+	else
+		fputs(text, stdout);
+	free(text);
+}
+
 static bool
 not_running(int rc)
 {
@@ -565,6 +635,7 @@ cmd_status(bool json)
 	if (json) {
 		print_json(&ks, &st, running);
 		print_ship(true);
+		print_consumers(true);
 		printf("}\n");
 	} else {
 		if (krc == 0)
@@ -575,6 +646,7 @@ cmd_status(bool json)
 			printf("rauditd is not running (nothing listens on %s/%s)\n",
 			    cfg.run_dir, CONTROL_SOCKET_NAME);
 		print_ship(false);
+		print_consumers(false);
 	}
 	status_free(&st);
 	return CTL_OK;
@@ -614,6 +686,43 @@ mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Which buffer is full now: the ring (the receiver waits), the socket, both. */
+static const char *
+top_full(const struct status *st)
+{
+	bool ring = getu(st, "ring_full_ms") > 0;
+	bool sock = getu(st, "socket_full_ms") > 0;
+
+	if (!ring && !sock)
+		return "-";
+	return ring && sock ? "ring+sock" : ring ? "ring" : "socket";
+}
+
+/* One line per consumer under the counters. */
+static void
+top_consumers(void)
+{
+	struct report_consumers *rc = report_consumers_load(&cfg);
+	char name[REPORT_NAME_MAX * 4], state[sizeof(rc->c[0].state) * 4];
+
+	if (rc == NULL)
+		return;
+	if (rc->n > 0)
+		printf("  %-20s %-9s %8s %8s %10s %12s %7s\n", "consumer", "state", "pid",
+		    "restarts", "lag_rec", "lag_bytes", "lag_s");
+	for (size_t i = 0; i < rc->n; i++) {
+		const struct report_consumer *c = &rc->c[i];
+
+		report_escape_name(c->name, name, sizeof(name));
+		report_escape_name(c->state[0] ? c->state : "?", state, sizeof(state));
+		printf("  %-20s %-9s %8llu %8llu %10llu %12llu %7llu\n", name, state,
+		    (unsigned long long)c->pid,
+		    (unsigned long long)c->restarts, (unsigned long long)c->lag_records,
+		    (unsigned long long)c->lag_bytes, (unsigned long long)c->lag_seconds);
+	}
+	free(rc);
+}
+
 static int
 cmd_top(double interval, long count)
 {
@@ -634,19 +743,22 @@ cmd_top(double interval, long count)
 		if (tty)
 			printf("\033[H\033[J");
 		if (tty || i == 0)
-			printf("%10s %10s %6s %8s %8s %8s %8s %-9s %9s\n", "in/s", "out/s", "ring%",
-			    "backlog", "k.lost", "dropped", "gaps", "writer", "write_us");
+			printf("%10s %10s %6s %8s %8s %8s %8s %-9s %9s %-9s %9s\n", "in/s", "out/s",
+			    "ring%", "backlog", "k.lost", "dropped", "gaps", "writer", "write_us",
+			    "full", "unsynced");
 		if (prev.n > 0) {
 			double dt = t - t_prev;
 			unsigned long long cap = getu(&cur, "ring_capacity_bytes");
-			printf("%10.0f %10.0f %6.1f %8llu %8llu %8llu %8llu %-9s %9llu\n",
+			printf("%10.0f %10.0f %6.1f %8llu %8llu %8llu %8llu %-9s %9llu %-9s %9llu\n",
 			    (double)(getu(&cur, "received") - getu(&prev, "received")) / dt,
 			    (double)(getu(&cur, "written") - getu(&prev, "written")) / dt,
 			    cap ? 100.0 * (double)getu(&cur, "ring_used_bytes") / (double)cap : 0.0,
 			    getu(&cur, "kernel_backlog"), getu(&cur, "kernel_lost"),
 			    getu(&cur, "dropped"), getu(&cur, "seq_gaps"),
 			    get(&cur, "writer_state") ? get(&cur, "writer_state") : "?",
-			    getu(&cur, "writer_last_write_us"));
+			    getu(&cur, "writer_last_write_us"), top_full(&cur),
+			    getu(&cur, "writer_unsynced_records"));
+			top_consumers();
 		}
 		fflush(stdout);
 		status_free(&prev);

@@ -338,6 +338,7 @@ side_output(void *arg, const void *settings, bool kicked)
 	struct daemon *d = arg;
 	const struct config *cfg = settings;
 	struct report_src src;
+	struct report_consumers *cons;
 	char path[PATH_MAX + 32];
 	size_t n;
 	int rc;
@@ -358,7 +359,10 @@ side_output(void *arg, const void *settings, bool kicked)
 	    now - d->metrics_last < (time_t)cfg->stats_interval)
 		return;
 	d->metrics_last = now;
+	cons = report_consumers_load(cfg);	/* NULL: no dispatcher's status */
+	src.consumers = cons;
 	n = report_prometheus(&src, d->side_buf, sizeof(d->side_buf));
+	free(cons);
 	rc = sidefile_replace(cfg->metrics_file, d->side_buf, n, false);
 	if (rc < 0 && rc != d->metrics_errno)
 		log_warnx("metrics: writing %s: %s", cfg->metrics_file, strerror(-rc));

@@ -1,6 +1,8 @@
 /*
  * report.c - this file renders the daemon's counters (receive path,
- * writer, ring, monitor, control) as status lines and as Prometheus text.
+ * writer, ring, monitor, control, disk policy) as status lines and as
+ * Prometheus text, and parses and renders the consumers of
+ * rauditd-dispatch's status file, whose text it treats as hostile.
  */
 #include "build_config.h"
 
@@ -17,10 +19,13 @@
 
 #include "config.h"
 #include "control.h"
+#include "diskpolicy.h"
+#include "dispatch.h"
 #include "monitor.h"
 #include "mono.h"
 #include "report.h"
 #include "ring.h"
+#include "sidefile.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -53,6 +58,23 @@ put(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 	if (o->len > o->cap)
 		o->len = o->cap;
+}
+
+/*
+ * Output cut at cap ends in the middle of a line, which a reader could take
+ * for a value (a Prometheus scraper rejects the whole file): end it after
+ * the last whole line instead.
+ */
+static size_t
+whole_lines(struct out *o)
+{
+	if (o->len >= o->cap) {
+		while (o->len > 0 && o->buf[o->len - 1] != '\n')
+			o->len--;
+		if (o->len < o->cap)
+			o->buf[o->len] = '\0';
+	}
+	return o->len;
 }
 
 /*
@@ -153,6 +175,31 @@ static uint64_t v_m_parked(const struct snap *c) { return c->m.parked; }
 static uint64_t v_m_errors(const struct snap *c) { return c->m.errors; }
 static uint64_t v_m_max_poll_us(const struct snap *c) { return c->m.max_poll_ns / 1000; }
 
+/* How long ago a CLOCK_MONOTONIC time t was (ns); 0 when t is 0 (never). */
+static uint64_t
+ago(const struct snap *c, uint64_t t)
+{
+	return t != 0 && c->now > t ? c->now - t : 0;
+}
+
+static uint64_t
+v_ring_full_ns(const struct snap *c)
+{
+	return ago(c, stat_get(&c->s->rx->ring_full_since_ns));
+}
+
+static uint64_t
+v_unsynced_age_ns(const struct snap *c)
+{
+	return ago(c, stat_get(&c->s->ws->unsynced_oldest_ns));
+}
+
+static uint64_t v_s_valid(const struct snap *c) { return c->m.socket_valid ? 1 : 0; }
+static uint64_t v_s_queued(const struct snap *c) { return c->m.socket_queued_bytes; }
+static uint64_t v_s_rcvbuf(const struct snap *c) { return c->m.socket_rcvbuf_bytes; }
+static uint64_t v_s_drops(const struct snap *c) { return c->m.socket_drops; }
+static uint64_t v_s_full_ns(const struct snap *c) { return ago(c, c->m.socket_full_since_ns); }
+
 /* Signed differences, carried in the uint64_t as two's complement. */
 static uint64_t
 v_k_lost_since(const struct snap *c)
@@ -192,12 +239,17 @@ enum row_special {
 	SP_FLUSH,
 	SP_SPOOL_DIR,
 	SP_CONTROL,		/* the control server's counts (main thread only) */
+	SP_RING_FULL_ACTION,
+	SP_DISKPOLICY,		/* fired and active, by event */
+	SP_CONSUMERS,		/* rauditd-dispatch's consumers, when read */
 };
 /* Row flags. */
 #define R_MON		0x1	/* only with a monitor */
 #define R_VALID		0x2	/* only once the monitor has an answer */
 #define R_SIGNED	0x4	/* a signed difference */
 #define R_NS_US		0x8	/* nanoseconds: status in us, Prometheus in seconds */
+#define R_NS_MS		0x10	/* nanoseconds: status in ms, Prometheus in seconds */
+#define R_SOCK		0x20	/* only once the monitor has sampled the socket */
 
 /*
  * DESIGN: the one list of what rauditd reports. Each row is a status line
@@ -256,6 +308,18 @@ static const struct report_row report_rows[] = {
 	    "Kernel status polls the kernel put to sleep.", FN(v_m_parked), R_MON },
 	{ "monitor_errors", NULL, NULL, NULL, FN(v_m_errors), R_MON },
 	{ "monitor_max_poll_us", NULL, NULL, NULL, FN(v_m_max_poll_us), R_MON },
+	/* The second buffer: the receive socket, as the monitor sampled it. */
+	{ "socket_valid", NULL, NULL, NULL, FN(v_s_valid), R_MON },
+	{ "socket_queued_bytes", "socket_queued_bytes", G,
+	    "Bytes waiting in the audit receive socket.", FN(v_s_queued), R_MON | R_SOCK },
+	{ "socket_rcvbuf_bytes", "socket_rcvbuf_bytes", G,
+	    "Size of the audit receive socket's buffer.", FN(v_s_rcvbuf), R_MON | R_SOCK },
+	{ "socket_drops", "socket_drops_total", C,
+	    "Messages the kernel could not queue on the receive socket.", FN(v_s_drops),
+	    R_MON | R_SOCK },
+	{ "socket_full_ms", "socket_full_seconds", G,
+	    "How long the receive socket has been full (0: not full).", FN(v_s_full_ns),
+	    R_MON | R_SOCK | R_NS_MS },
 
 	{ "received", "received_records_total", C, "Audit records received from the kernel.",
 	    RX(received), 0 },
@@ -287,6 +351,16 @@ static const struct report_row report_rows[] = {
 	    FN(v_ring_capacity), 0 },
 	{ "ring_high_water_bytes", "ring_high_water_bytes", G, "Most bytes ever in use in the ring.",
 	    FN(v_ring_high), 0 },
+	{ NULL, NULL, NULL, NULL, SP(SP_RING_FULL_ACTION), 0 },
+	{ "ring_full_ms", "ring_full_seconds", G,
+	    "How long the receiver has waited for ring room (0: reading).", FN(v_ring_full_ns),
+	    R_NS_MS },
+	{ "ring_full_waits", "ring_full_waits_total", C,
+	    "Times the receiver stopped reading until the writer made ring room.",
+	    RX(ring_full_waits), 0 },
+	{ "ring_full_wait_us", "ring_full_wait_seconds_total", C,
+	    "Time the receiver spent waiting for ring room (waits that ended).",
+	    RX(ring_full_wait_ns), R_NS_US },
 
 	{ NULL, NULL, NULL, NULL, SP(SP_WRITER_STATE), 0 },
 	{ "writer_errno", NULL, NULL, NULL, WS(last_errno), 0 },
@@ -302,7 +376,22 @@ static const struct report_row report_rows[] = {
 	    WS(write_errors), 0 },
 	{ "writer_fsyncs", NULL, NULL, NULL, WS(fsyncs), 0 },
 	{ "writer_fsync_errors", NULL, NULL, NULL, WS(fsync_errors), 0 },
-	{ "writer_unsynced_bytes", NULL, NULL, NULL, WS(unsynced_bytes), 0 },
+	/* The data-at-risk window: written, not yet synced. */
+	{ "writer_unsynced_records", "writer_unsynced_records", G,
+	    "Records written but not yet synced.", WS(unsynced_records), 0 },
+	{ "writer_unsynced_bytes", "writer_unsynced_bytes", G,
+	    "Bytes written but not yet synced.", WS(unsynced_bytes), 0 },
+	{ "writer_unsynced_age_ms", "writer_unsynced_age_seconds", G,
+	    "Age of the oldest record not yet synced (0: none).", FN(v_unsynced_age_ns), R_NS_MS },
+	{ "writer_sync_in_flight", "writer_sync_in_flight", G, "1 while a sync runs.",
+	    WS(sync_in_flight), 0 },
+	{ "writer_syncs_deferred", "writer_syncs_deferred_total", C,
+	    "Syncs freq asked for, left to the time bound because the ring was filling.",
+	    WS(syncs_deferred), 0 },
+	{ "writer_sync_rewrites", "writer_sync_rewrites_total", C,
+	    "Batches written again after a failed sync.", WS(sync_rewrites), 0 },
+	{ "writer_sync_failed_records", "writer_sync_failed_records_total", C,
+	    "Records released before a sync that then failed.", WS(sync_failed_records), 0 },
 	{ "writer_daemon_records", NULL, NULL, NULL, WS(daemon_records), 0 },
 	{ "written_bytes", "written_bytes_total", C, "Bytes written to the spool.", WS(bytes), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_FLUSH), 0 },
@@ -319,7 +408,16 @@ static const struct report_row report_rows[] = {
 	{ "spool_unshipped_bytes_deleted", NULL, NULL, NULL, WS(unshipped_bytes_deleted), 0 },
 	{ "spool_segments_held", NULL, NULL, NULL, WS(retention_held), 0 },
 	{ "spool_torn_bytes", NULL, NULL, NULL, WS(torn_bytes), 0 },
+	{ NULL, NULL, NULL, NULL, SP(SP_DISKPOLICY), 0 },
+	{ "diskpolicy_exec_started", "diskpolicy_exec_started_total", C,
+	    "Disk policy exec actions started.", WS(dp_exec_started), 0 },
+	{ "diskpolicy_exec_failed", "diskpolicy_exec_failed_total", C,
+	    "Disk policy exec actions that did not start or exited non-zero.",
+	    WS(dp_exec_failed), 0 },
+	{ "diskpolicy_exec_killed", "diskpolicy_exec_killed_total", C,
+	    "Disk policy exec actions killed after their timeout.", WS(dp_exec_killed), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_CONTROL), 0 },
+	{ NULL, NULL, NULL, NULL, SP(SP_CONSUMERS), 0 },
 };
 
 #undef C
@@ -333,6 +431,8 @@ static bool
 row_shown(const struct report_row *r, const struct snap *c)
 {
 	if ((r->flags & R_MON) && !c->mon)
+		return false;
+	if ((r->flags & R_SOCK) && !c->m.socket_valid)
 		return false;
 	return !(r->flags & R_VALID) || c->m.valid;
 }
@@ -352,6 +452,255 @@ row_value(const struct report_row *r, const struct snap *c)
 	}
 	return 0;
 }
+
+static const char *
+ring_full_name(enum config_ring_full a)
+{
+	return a == CONFIG_RING_FULL_DROP ? "drop" : "wait";
+}
+
+/* ---- consumers (rauditd-dispatch's status file) ---------------------------- */
+
+/* Bytes of dispatch.status read at most (it has ~1 KiB per consumer). */
+#define CONSUMERS_FILE_MAX	(256 * 1024)
+
+/*
+ * The fields of a consumer that are reported, in status order: the parser,
+ * the status lines and the Prometheus families all walk this list. text:
+ * a string field (char[16]), else a uint64_t.
+ */
+struct consumer_row {
+	const char	*field;		/* dispatch.status's FIELD, the status name */
+	const char	*prom;		/* NULL: not in Prometheus; "consumer_state": a state set */
+	const char	*type, *help;
+	size_t		 off;
+	bool		 text;
+};
+
+#define CF(f)	offsetof(struct report_consumer, f)
+static const struct consumer_row consumer_rows[] = {
+	{ "kind", NULL, NULL, NULL, CF(kind), true },
+	{ "state", "consumer_state", "gauge", "Consumer state (1 for the current one).",
+	    CF(state), true },
+	{ "pid", "consumer_pid", "gauge", "Consumer process id (0: none).", CF(pid), false },
+	{ "restarts", "consumer_restarts_total", "counter", "Consumer restarts.",
+	    CF(restarts), false },
+	{ "lag_records", "consumer_lag_records", "gauge",
+	    "Records in the spool the consumer has not read.", CF(lag_records), false },
+	{ "lag_bytes", "consumer_lag_bytes", "gauge",
+	    "Bytes in the spool the consumer has not read.", CF(lag_bytes), false },
+	{ "lag_seconds", "consumer_lag_seconds", "gauge",
+	    "Age of the oldest record the consumer has not read.", CF(lag_seconds), false },
+};
+#undef CF
+#define NCONSUMER_ROWS	(sizeof(consumer_rows) / sizeof(consumer_rows[0]))
+
+/* rauditd-dispatch's states (man/rauditd-dispatch.8), for the state set. */
+static const char *const consumer_states[] = {
+	"idle", "running", "backoff", "failed", "stopping", "listening",
+};
+
+static struct report_consumer *
+consumer_find(struct report_consumers *rc, const char *name)
+{
+	for (size_t i = 0; i < rc->n; i++)
+		if (strcmp(rc->c[i].name, name) == 0)
+			return &rc->c[i];
+	if (rc->n == REPORT_CONSUMERS_MAX)
+		return NULL;
+	snprintf(rc->c[rc->n].name, sizeof(rc->c[0].name), "%s", name);
+	return &rc->c[rc->n++];
+}
+
+/* "consumer NAME FIELD VALUE", NAME perhaps with blanks: split from the right. */
+static void
+consumer_line(struct report_consumers *rc, char *rest)
+{
+	char *value = strrchr(rest, ' '), *field, *end;
+	struct report_consumer *c;
+	const struct consumer_row *r = NULL;
+	uint64_t v;
+
+	if (value == NULL)
+		return;
+	*value++ = '\0';
+	if ((field = strrchr(rest, ' ')) == NULL || field == rest)
+		return;
+	*field++ = '\0';
+	for (size_t i = 0; i < NCONSUMER_ROWS && r == NULL; i++)
+		if (strcmp(consumer_rows[i].field, field) == 0)
+			r = &consumer_rows[i];
+	if (r == NULL)
+		return;
+	if (strlen(rest) >= REPORT_NAME_MAX || (c = consumer_find(rc, rest)) == NULL) {
+		if (r->off == offsetof(struct report_consumer, kind))
+			rc->refused++;		/* once per consumer: its first line */
+		return;
+	}
+	if (r->text) {
+		snprintf((char *)c + r->off, sizeof(c->kind), "%s", value);
+		return;
+	}
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno == 0 && end != value && *end == '\0' && value[0] != '-')
+		memcpy((char *)c + r->off, &v, sizeof(v));
+}
+
+void
+report_consumers_parse(struct report_consumers *rc, char *text, time_t now)
+{
+	char *line, *save = NULL;
+
+	memset(rc, 0, sizeof(*rc));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "consumer ", 9) == 0)
+			consumer_line(rc, line + 9);
+		else if (strncmp(line, "dispatch_updated ", 17) == 0)
+			rc->age_s = (long long)now - strtoll(line + 17, NULL, 10);
+	}
+}
+
+struct report_consumers *
+report_consumers_load(const struct config *cfg)
+{
+	struct report_consumers *rc;
+	char path[PATH_MAX], *text;
+	ssize_t n;
+
+	dispatch_status_path(cfg, path, sizeof(path));
+	if ((n = sidefile_read(path, CONSUMERS_FILE_MAX, &text)) < 0) {
+		errno = (int)-n;
+		return NULL;
+	}
+	if ((rc = malloc(sizeof(*rc))) != NULL)
+		report_consumers_parse(rc, text, time(NULL));
+	free(text);
+	return rc;
+}
+
+/*
+ * A name or a state from the file: only [A-Za-z0-9_.-] as they are, any
+ * other byte (a blank, a quote, a backslash, a control byte, a line end)
+ * as \xNN, so that it can neither split the status line nor forge another,
+ * nor end a Prometheus label. Injective: a real backslash is escaped too.
+ */
+static void
+put_name(struct out *o, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-')
+			put(o, "%c", ch);
+		else
+			put(o, "\\x%02x", ch);
+	}
+}
+
+void
+report_escape_name(const char *s, char *buf, size_t cap)
+{
+	struct out o = { buf, cap ? cap - 1 : 0, 0 };
+
+	if (cap == 0)
+		return;
+	put_name(&o, s);
+	buf[o.len] = '\0';
+}
+
+/* The same inside a Prometheus label value, where \ itself is \\. */
+static void
+put_label(struct out *o, const char *s)
+{
+	char buf[REPORT_NAME_MAX * 4 + 1];
+
+	report_escape_name(s, buf, sizeof(buf));
+	for (const char *p = buf; *p; p++)
+		if (*p == '\\')
+			put(o, "\\\\");
+		else
+			put(o, "%c", *p);
+}
+
+static void
+consumers_status(struct out *o, const struct report_consumers *rc)
+{
+	put(o, "dispatch_status_age_s %lld\n", rc->age_s);
+	put(o, "dispatch_consumers %zu\n", rc->n);
+	put(o, "dispatch_consumers_refused %zu\n", rc->refused);
+	for (size_t i = 0; i < rc->n; i++) {
+		const struct report_consumer *c = &rc->c[i];
+
+		for (size_t j = 0; j < NCONSUMER_ROWS; j++) {
+			const struct consumer_row *r = &consumer_rows[j];
+
+			put(o, "consumer ");
+			put_name(o, c->name);
+			put(o, " %s ", r->field);
+			if (r->text) {
+				put_name(o, (const char *)c + r->off);
+			} else {
+				uint64_t v;
+
+				memcpy(&v, (const char *)c + r->off, sizeof(v));
+				put(o, "%llu", (unsigned long long)v);
+			}
+			put(o, "\n");
+		}
+	}
+}
+
+size_t
+report_consumers_status(const struct report_consumers *rc, char *buf, size_t cap)
+{
+	struct out o = { buf, cap, 0 };
+
+	consumers_status(&o, rc);
+	return whole_lines(&o);
+}
+
+static void prom_head(struct out *o, const char *name, const char *type, const char *help);
+
+static void
+consumers_prom(struct out *o, const struct report_consumers *rc)
+{
+	prom_head(o, "dispatch_status_age_seconds", "gauge",
+	    "Age of rauditd-dispatch's status file.");
+	put(o, "rauditd_dispatch_status_age_seconds %lld\n", rc->age_s);
+	prom_head(o, "dispatch_consumers", "gauge",
+	    "Consumers in rauditd-dispatch's status file (as many follow if all fit).");
+	put(o, "rauditd_dispatch_consumers %zu\n", rc->n);
+	for (size_t j = 0; j < NCONSUMER_ROWS; j++) {
+		const struct consumer_row *r = &consumer_rows[j];
+
+		if (r->prom == NULL || rc->n == 0)
+			continue;
+		prom_head(o, r->prom, r->type, r->help);
+		for (size_t i = 0; i < rc->n; i++) {
+			const struct report_consumer *c = &rc->c[i];
+			uint64_t v;
+
+			if (r->text) {		/* the state set */
+				for (size_t k = 0; k < sizeof(consumer_states) /
+				    sizeof(consumer_states[0]); k++) {
+					put(o, "rauditd_%s{consumer=\"", r->prom);
+					put_label(o, c->name);
+					put(o, "\",state=\"%s\"} %d\n", consumer_states[k],
+					    strcmp(consumer_states[k], c->state) == 0);
+				}
+				continue;
+			}
+			memcpy(&v, (const char *)c + r->off, sizeof(v));
+			put(o, "rauditd_%s{consumer=\"", r->prom);
+			put_label(o, c->name);
+			put(o, "\"} %llu\n", (unsigned long long)v);
+		}
+	}
+}
+
+/* ---- the specials ---------------------------------------------------------- */
 
 static void
 status_special(struct out *o, enum row_special k, const struct snap *c)
@@ -384,6 +733,24 @@ status_special(struct out *o, enum row_special k, const struct snap *c)
 		put(o, "spool_dir ");
 		put_text(o, s->cfg->spool_dir);
 		put(o, "\n");
+		break;
+	case SP_RING_FULL_ACTION:
+		put(o, "ring_full_action %s\n", ring_full_name(s->cfg->ring_full_action));
+		break;
+	case SP_DISKPOLICY:
+		for (int i = 0; i < DISKPOLICY_EVENTS; i++) {
+			const char *ev = diskpolicy_event_name((enum diskpolicy_event)i);
+
+			put(o, "diskpolicy_%s_fired %llu\n", ev,
+			    (unsigned long long)stat_get(&s->ws->dp_fired[i]));
+			if (i != DISKPOLICY_LOSS)
+				put(o, "diskpolicy_%s_active %llu\n", ev,
+				    (unsigned long long)stat_get(&s->ws->dp_active[i]));
+		}
+		break;
+	case SP_CONSUMERS:
+		if (s->consumers != NULL)
+			consumers_status(o, s->consumers);
 		break;
 	case SP_CONTROL:
 		if (s->control == NULL)
@@ -424,6 +791,8 @@ status_row(struct out *o, const struct report_row *r, uint64_t v)
 		return;
 	if (r->flags & R_SIGNED)
 		put(o, "%s %lld\n", r->status, (long long)v);
+	else if (r->flags & R_NS_MS)
+		put(o, "%s %llu\n", r->status, (unsigned long long)(v / 1000000u));
 	else
 		put(o, "%s %llu\n", r->status,
 		    (unsigned long long)(r->flags & R_NS_US ? v / 1000 : v));
@@ -442,7 +811,7 @@ report_status(const struct report_src *s, char *buf, size_t cap)
 	put(&o, "rauditd_state %s\n", s->state);
 	put(&o, "uptime_s %lld\n", (long long)(time(NULL) - s->start_time));
 	walk(&o, &sn, &rd);
-	return o.len;
+	return whole_lines(&o);
 }
 
 static void
@@ -486,6 +855,33 @@ prom_special(struct out *o, enum row_special k, const struct snap *c)
 			put(o, "rauditd_writer_state{state=\"%s\"} %d\n", states[i],
 			    strcmp(states[i], cur) == 0);
 		break;
+	case SP_RING_FULL_ACTION:
+		prom_head(o, "ring_full_action", "gauge",
+		    "What the receiver does when the ring is full (1 for the setting).");
+		for (int a = CONFIG_RING_FULL_WAIT; a <= CONFIG_RING_FULL_DROP; a++)
+			put(o, "rauditd_ring_full_action{action=\"%s\"} %d\n",
+			    ring_full_name((enum config_ring_full)a),
+			    a == (int)c->s->cfg->ring_full_action);
+		break;
+	case SP_DISKPOLICY:
+		prom_head(o, "diskpolicy_fired_total", "counter",
+		    "Disk policy events fired, by event.");
+		for (int i = 0; i < DISKPOLICY_EVENTS; i++)
+			put(o, "rauditd_diskpolicy_fired_total{event=\"%s\"} %llu\n",
+			    diskpolicy_event_name((enum diskpolicy_event)i),
+			    (unsigned long long)stat_get(&c->s->ws->dp_fired[i]));
+		prom_head(o, "diskpolicy_active", "gauge",
+		    "Disk policy events in progress (1: fired, not yet recovered).");
+		for (int i = 0; i < DISKPOLICY_EVENTS; i++)
+			if (i != DISKPOLICY_LOSS)
+				put(o, "rauditd_diskpolicy_active{event=\"%s\"} %llu\n",
+				    diskpolicy_event_name((enum diskpolicy_event)i),
+				    (unsigned long long)stat_get(&c->s->ws->dp_active[i]));
+		break;
+	case SP_CONSUMERS:
+		if (c->s->consumers != NULL)
+			consumers_prom(o, c->s->consumers);
+		break;
 	default:
 		break;
 	}
@@ -497,7 +893,7 @@ prom_row(struct out *o, const struct report_row *r, uint64_t v)
 	if (r->prom == NULL)
 		return;
 	prom_head(o, r->prom, r->type, r->help);
-	if (r->flags & R_NS_US)
+	if (r->flags & (R_NS_US | R_NS_MS))
 		put(o, "rauditd_%s %.6f\n", r->prom, (double)v / 1e9);
 	else
 		put(o, "rauditd_%s %llu\n", r->prom, (unsigned long long)v);
@@ -512,5 +908,5 @@ report_prometheus(const struct report_src *s, char *buf, size_t cap)
 
 	take(s, &sn);
 	walk(&o, &sn, &rd);
-	return o.len;
+	return whole_lines(&o);
 }

@@ -2,7 +2,9 @@
  * sidefile.c - this file replaces the small files the daemon, the shipper
  * and the dispatcher keep beside the spool (cursors, status files, the
  * state report, the metrics textfile) with a new version, atomically, and
- * without ever opening a name that someone else could have planted.
+ * without ever opening a name that someone else could have planted; and
+ * reads the status files of the others without following a link or
+ * blocking on a FIFO.
  */
 #include "build_config.h"
 
@@ -95,4 +97,53 @@ sidefile_replace(const char *path, const void *text, size_t len, bool sync)
 		return rc;
 	}
 	return sync ? sync_parent(path) : 0;
+}
+
+ssize_t
+sidefile_read(const char *path, size_t max, char **text)
+{
+	struct stat sb;
+	size_t n = 0;
+	char *buf = NULL;
+	int fd, rc;
+
+	*text = NULL;
+	/* A link planted here must not make root read some other file, nor a
+	 * FIFO hang the reader. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	while (n < max) {
+		ssize_t r = read(fd, buf + n, max - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*text = buf;
+	return (ssize_t)n;
+fail:
+	free(buf);
+	close(fd);
+	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Replace the file at path with len bytes of text: a temporary file with a
@@ -19,5 +20,14 @@
  * I/O: never on the receive path. Any thread.
  */
 int sidefile_replace(const char *path, const void *text, size_t len, bool sync);
+
+/*
+ * Read a side file someone else writes (rauditd-ship's or
+ * rauditd-dispatch's status) into a new NUL-terminated buffer of at most
+ * max bytes (*text, free() it; more is cut): never through a link, only a
+ * regular file, never blocking on a FIFO. Returns the length or a negative
+ * errno (-EINVAL: not a regular file). Any thread but the receive path.
+ */
+ssize_t sidefile_read(const char *path, size_t max, char **text);
 
 #endif

@@ -90,6 +90,9 @@ struct rx_stats {
 					 * monitor's SO_MEMINFO; not a counter */
 };
 
+/* DISKPOLICY_EVENTS; writer.c checks that they agree. */
+#define STATS_DP_EVENTS		5
+
 /* Owner: writer thread. */
 struct writer_stats {
 	_Atomic uint64_t seq;		/* odd while written/ring release change */
@@ -125,6 +128,10 @@ struct writer_stats {
 	stat_t	spool_segments;
 	stat_t	torn_bytes;		/* cut at startup */
 	stat_t	degraded_since_ns;
+	/* The disk policy (diskpolicy.h), by enum diskpolicy_event. */
+	stat_t	dp_fired[STATS_DP_EVENTS];	/* times each event fired */
+	stat_t	dp_active[STATS_DP_EVENTS];	/* 1 while it is in progress */
+	stat_t	dp_exec_started, dp_exec_failed, dp_exec_killed;
 };
 
 #endif

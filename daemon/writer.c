@@ -508,6 +508,26 @@ degrade(struct writer *w, int err)
 	w->next_retry_ns = mono_ns() + (uint64_t)w->ws.retry_interval_ms * 1000000u;
 }
 
+_Static_assert(STATS_DP_EVENTS == DISKPOLICY_EVENTS, "writer_stats.dp_* per policy event");
+
+/* The disk policy's counts into the stats (the policy is the writer's). */
+static void
+publish_policy(struct writer *w)
+{
+	uint64_t started, failed, killed;
+
+	if (w->dp == NULL)
+		return;
+	for (int i = 0; i < DISKPOLICY_EVENTS; i++) {
+		stat_set(&w->st->dp_fired[i], diskpolicy_fired(w->dp, (enum diskpolicy_event)i));
+		stat_set(&w->st->dp_active[i], diskpolicy_active(w->dp, (enum diskpolicy_event)i));
+	}
+	diskpolicy_exec_counts(w->dp, &started, &failed, &killed);
+	stat_set(&w->st->dp_exec_started, started);
+	stat_set(&w->st->dp_exec_failed, failed);
+	stat_set(&w->st->dp_exec_killed, killed);
+}
+
 /* The data-at-risk window into the stats: what is unsynced or syncing. */
 static void
 publish_risk(struct writer *w)
@@ -1182,6 +1202,8 @@ writer_main(void *arg)
 		if (w->dp != NULL)
 			diskpolicy_check(w->dp, spool_dir(w->spool), now);
 		dp_flush(w);
+		/* Everything the last pass fired (faults, losses, retention). */
+		publish_policy(w);
 		if (w->state != WRITER_OK && now < w->next_retry_ns) {
 			uint64_t until = w->next_retry_ns;
 

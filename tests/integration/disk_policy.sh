@@ -50,6 +50,12 @@ expect_fired() {	# EVENT COUNT: reached within 10 s, and no more 1 s later
 	sleep 1
 	fired_is "$1" "$2" || fail "$1 fired $(fired "$1") time(s) after a second, want $2"
 }
+# rauditctl -s: the value of a status line; st_is NAME VALUE.
+st() { "$top_builddir/rauditctl" -c "$WORK/rauditd.conf" -s 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
+st_is() { [ "$(st "$1")" = "$2" ]; }
+expect_st() {	# NAME VALUE: the status shows it within 5 s
+	wait_for 5 st_is "$1" "$2" || fail "status: $1 $(st "$1"), want $2"
+}
 fill() { dd if=/dev/zero of="$FS/$1" bs=64K count="$2" status=none 2>/dev/null; }
 SOCK=$WORK/input.sock
 sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
@@ -95,6 +101,13 @@ fill a 40
 expect_fired space_left 2
 fill b 16			# 1 MiB more: below admin_space_left
 expect_fired admin_space_left 1
+# The writer's policy, as the status shows it.
+expect_st diskpolicy_space_left_fired 2
+expect_st diskpolicy_space_left_active 1
+expect_st diskpolicy_admin_space_left_fired 1
+expect_st diskpolicy_admin_space_left_active 1
+expect_st diskpolicy_exec_started 3
+expect_st diskpolicy_disk_full_active 0
 [ "$(spool_grep "type=DAEMON_ERR msg=audit([0-9.:]*): op=space_left free=[0-9]* threshold=2097152 action=exec res=failed")" = 2 ] ||
 	fail "want 2 op=space_left records: $(grep -h op=space_left "$FS"/spool/*)"
 
@@ -105,10 +118,14 @@ timeout 60 "$FAKE_KERNEL" -s "$SOCK" -n $EVENTS -S 5000 >"$WORK/fk.out" ||
 	{ cat "$WORK/fk.out" "$WORK/rauditd.log" >&2; fail "fake_kernel failed"; }
 expect_fired disk_full 1
 [ "$(spool_grep 'key="fake"')" -lt $EVENTS ] || fail "the disk was not full"
+expect_st diskpolicy_disk_full_fired 1
+expect_st diskpolicy_disk_full_active 1
 rm -f "$FS/a" "$FS/b" "$FS/c"
 wait_for 20 spool_has 'key="fake"' $EVENTS || fail "after freeing space $(spool_grep 'key="fake"') of $EVENTS events in the spool"
 expect_fired disk_full 1
 wait_for 10 spool_has "op=disk_full errno=0 state=recovered res=success" 1 || fail "no disk_full recovery record"
+expect_st diskpolicy_disk_full_active 0
+expect_st diskpolicy_disk_full_fired 1
 spool_has "op=disk_full errno=28 action=exec res=failed" 1 || fail "no disk_full record"
 stop_rauditd 30
 [ "$RSTATUS" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS"; }
@@ -128,8 +145,9 @@ timeout 60 "$FAKE_KERNEL" -s "$SOCK" -n 2000 -S 9000 >"$WORK/fk.out" ||
 rm -f "$FS/c"
 wait_for 20 fired_is loss 1 || fail "loss_action did not fire after ring drops ($(tr '\n' ' ' <"$MARK" 2>/dev/null))"
 spool_has "op=overflow reason=ring_full lost=[0-9]*" 1 || fail "no op=overflow record for the drops"
+[ "$(st diskpolicy_loss_fired)" -ge 1 ] || fail "status: diskpolicy_loss_fired $(st diskpolicy_loss_fired) after ring drops"
 stop_rauditd 30
-log "ring drops fired loss_action"
+log "ring drops fired loss_action; the status counted each firing and showed the events in progress"
 
 # ---- 4: rotate deletes the oldest sealed segment ----------------------------
 rm -rf "$FS/spool" "$MARK"

@@ -23,7 +23,14 @@ set -u
 
 [ -x "$RAUDITD_DISPATCH" ] || fail "$RAUDITD_DISPATCH not built"
 make_work
-trap 'stop_dispatch; cleanup_work' EXIT
+RPID=
+stop_ours() {
+	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then
+		kill -KILL "$RPID" 2>/dev/null
+		wait "$RPID" 2>/dev/null
+	fi
+}
+trap 'stop_ours; stop_dispatch; cleanup_work' EXIT
 trap 'exit 1' INT TERM
 KEY=t
 mkdir -p "$WORK/spool" "$WORK/run" "$WORK/plugins"
@@ -70,6 +77,23 @@ wait_for 5 full || fail "the pipe of p1 did not fill: $(dstatus p1 bytes) bytes"
 [ "$(dstatus p1 cursor_offset)" = 0 ] || fail "the cursor moved past records p1 never read: $(dstatus p1 cursor_offset)"
 # Registered with retention from its start, before it read anything.
 [ "$(sed -n 3p "$WORK/spool/plugin-p1.cursor")" = "offset 0" ] || fail "no cursor file for p1 at its start"
+# rauditctl -s and top show the consumers as this dispatcher's status file
+# has them (rauditd on its test input, its own spool, the same run_dir).
+sed "s|^spool_dir = .*|spool_dir = $WORK/rspool|" "$WORK/rauditd.conf" >"$WORK/rd.conf"
+start_rauditd "$WORK/rd.conf" -T "$WORK/input.sock"
+wait_for 10 test -S "$WORK/input.sock" || { cat "$WORK/rauditd.log" >&2; fail "rauditd did not start"; }
+"$top_builddir/rauditctl" -c "$WORK/rd.conf" -s >"$WORK/st" 2>&1 || fail "rauditctl -s: $(cat "$WORK/st")"
+for f in kind state pid restarts lag_records lag_bytes lag_seconds; do
+	v=$(awk -v f="$f" '$1 == "consumer" && $2 == "p1" && $3 == f { print $4 }' "$WORK/st")
+	[ -n "$v" ] || fail "rauditctl -s has no \"consumer p1 $f\" line: $(grep '^consumer' "$WORK/st")"
+done
+grep -qx "consumer p1 pid $P1" "$WORK/st" || fail "rauditctl -s: $(grep '^consumer p1 pid' "$WORK/st"), want $P1"
+grep -qx "consumer p1 state running" "$WORK/st" || fail "rauditctl -s: $(grep '^consumer p1 state' "$WORK/st")"
+[ "$(awk '$1 == "consumer" && $3 == "lag_records" { print $4 }' "$WORK/st")" -gt 0 ] ||
+	fail "p1 reads nothing, yet rauditctl -s shows no lag: $(grep '^consumer p1 lag' "$WORK/st")"
+"$top_builddir/rauditctl" -c "$WORK/rd.conf" top -i 0.2 -n 2 >"$WORK/top" || fail "rauditctl top"
+grep -qE "^  p1 +running +$P1 " "$WORK/top" || fail "rauditctl top: no p1 line: $(cat "$WORK/top")"
+stop_rauditd 30
 kill -KILL "$P1"
 wait_for 10 serials_at_least "$WORK/out-p1.txt" 3000 ||
 	fail "p1's successor got $(file_serials "$WORK/out-p1.txt") of 3000 events: the records in the dead pipe were lost"
@@ -158,7 +182,7 @@ UNIT="$top_builddir/systemd/rauditd-dispatch.service"
 make -C "$top_builddir" systemd/rauditd-dispatch.service >/dev/null || fail "make systemd/rauditd-dispatch.service"
 ! grep -q '@[a-z]*@' "$UNIT" || fail "placeholders left in $UNIT: $(grep '@[a-z]*@' "$UNIT")"
 for l in 'PartOf=rauditd.service' 'After=rauditd.service' 'Type=notify' 'KillMode=mixed' \
-    'RestartPreventExitStatus=2 3' 'WantedBy=rauditd.service'; do
+    'RestartPreventExitStatus=2 3' 'WantedBy=multi-user.target'; do
 	grep -qx "$l" "$UNIT" || fail "$UNIT lacks $l"
 done
 if command -v systemd-analyze >/dev/null 2>&1; then

@@ -344,6 +344,14 @@ start_with "$WORK/wait.conf" "$WORK/wait.sock"
 timeout 120 "$FAKE_KERNEL" -s "$WORK/wait.sock" -n "$OV_EVENTS" -S "$FIRST" \
 	--truncated "$OV_TRUNC" >"$WORK/fk5.out" ||
 	{ cat "$WORK/fk5.out" "$WORK/rauditd.log" >&2; fail "fake_kernel failed (wait)"; }
+# The status says the ring filled and the receiver waited (issue 15).
+"$top_builddir/rauditctl" -c "$WORK/wait.conf" -s >"$WORK/st5" 2>/dev/null ||
+	fail "rauditctl -s during the wait scenario exited with $?"
+st5() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/st5"; }
+[ "$(st5 ring_full_action)" = wait ] || fail "status: ring_full_action \"$(st5 ring_full_action)\", want wait"
+[ "$(st5 ring_full_waits)" -gt 0 ] && [ "$(st5 ring_full_wait_us)" -gt 0 ] ||
+	fail "status: ring_full_waits $(st5 ring_full_waits), ring_full_wait_us $(st5 ring_full_wait_us) after a flood of a 64K ring"
+[ -n "$(st5 ring_full_ms)" ] || fail "status: no ring_full_ms line"
 stop_rauditd 30
 [ "$RSTATUS" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS (wait)"; }
 stop_line
@@ -356,5 +364,5 @@ dups=$(cat "$W"/audit-*.log | grep -v '^type=DAEMON_' | sed -n 's/^type=\([A-Z_]
 uniq_serials=$(cat "$W"/audit-*.log | sed -n 's/^type=SYSCALL msg=audit([0-9.]*:\([0-9]*\)).*/\1/p' | sort -u | wc -l)
 [ "$dups" = 0 ] && [ "$uniq_serials" = "$OV_EVENTS" ] ||
 	fail "wait: $uniq_serials of $OV_EVENTS events in the spool, $dups duplicates"
-log "scenario 5: received $recv, written $written, ring_full $full: the socket held what the ring could not"
+log "scenario 5: received $recv, written $written, ring_full $full: the socket held what the ring could not ($(st5 ring_full_waits) waits, $(st5 ring_full_wait_us) us)"
 exit 0

@@ -4,8 +4,10 @@
 # never sees it empty, partial or mixed), accepted by promtool's parser and
 # linter, named rauditd_* with _total on counters, and counting what the
 # daemon was sent. A path that cannot be written is logged once, not every
-# interval, and a reload to a good path recovers. Runs on the test input
-# (no kernel, no root).
+# interval, and a reload to a good path recovers. It carries which buffer is
+# full, the data at risk, the disk policy, and rauditd-dispatch's consumers
+# (a hostile consumer name escaped). Runs on the test input (no kernel, no
+# root).
 set -u
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -37,6 +39,25 @@ monitor_interval = 100
 metrics_file = $1
 CONF
 }
+# rauditd-dispatch's status file, as it writes it, with one consumer whose
+# name no plugins.d file could have: whoever can write run_dir must not be
+# able to break or forge a line of the textfile through it.
+mkdir -p "$WORK/run"
+cat >"$WORK/run/dispatch.status" <<STATUS
+dispatch_version 0
+dispatch_updated $(date +%s)
+dispatch_consumers 2
+consumer laurel kind plugin
+consumer laurel state running
+consumer laurel pid 4321
+consumer laurel restarts 2
+consumer laurel lag_records 17
+consumer laurel lag_bytes 2048
+consumer laurel lag_seconds 3
+consumer ev"il} x\\ kind plugin
+consumer ev"il} x\\ state failed
+consumer ev"il} x\\ restarts 9
+STATUS
 # First a path whose directory does not exist.
 write_conf "$WORK/nodir/rauditd.prom"
 start_rauditd "$WORK/rauditd.conf" --test-input "$WORK/input.sock"
@@ -117,6 +138,27 @@ wait_for 10 fed || fail "metrics never showed $RECORDS written: $(grep -v '^#' "
 [ "$(value 'rauditd_rejected_messages_total{reason="spoofed"}')" = "$SPOOFED" ] ||
 	fail "rejected spoofed: $(value 'rauditd_rejected_messages_total{reason="spoofed"}'), sent $SPOOFED"
 [ "$(value rauditd_ring_records)" = 0 ] || fail "ring not empty after the feed"
+# Issue 15: which buffer is full, the data at risk; issue 12: the disk policy.
+for m in rauditd_ring_full_seconds rauditd_ring_full_waits_total rauditd_ring_full_wait_seconds_total \
+    rauditd_writer_unsynced_records rauditd_writer_unsynced_bytes rauditd_writer_unsynced_age_seconds \
+    rauditd_writer_sync_in_flight rauditd_writer_syncs_deferred_total rauditd_writer_sync_rewrites_total \
+    rauditd_writer_sync_failed_records_total rauditd_diskpolicy_exec_started_total; do
+	[ -n "$(value "$m")" ] || fail "no $m in the metrics file"
+done
+[ "$(value 'rauditd_ring_full_action{action="wait"}')" = 1 ] || fail "ring_full_action wait is not 1"
+[ "$(value 'rauditd_diskpolicy_fired_total{event="loss"}')" = 0 ] || fail "diskpolicy loss fired without a loss"
+[ "$(value 'rauditd_diskpolicy_active{event="disk_full"}')" = 0 ] || fail "disk_full active on a disk with room"
+# Issue 13: the consumers of rauditd-dispatch's status file.
+[ "$(value 'rauditd_consumer_lag_records{consumer="laurel"}')" = 17 ] ||
+	fail "consumer laurel lag_records: $(grep consumer_lag_records "$PROM")"
+[ "$(value 'rauditd_consumer_state{consumer="laurel",state="running"}')" = 1 ] ||
+	fail "consumer laurel is not running: $(grep consumer_state "$PROM")"
+[ "$(value 'rauditd_consumer_restarts_total{consumer="laurel"}')" = 2 ] || fail "consumer laurel restarts"
+[ "$(value 'rauditd_consumer_lag_seconds{consumer="laurel"}')" = 3 ] || fail "consumer laurel lag_seconds"
+hostile='rauditd_consumer_restarts_total{consumer="ev\\x22il\\x7d\\x20x\\x5c"}'
+grep -qxF "$hostile 9" "$PROM" || fail "the hostile consumer name is not escaped: $(grep 'consumer="ev' "$PROM" | head -3)"
+[ "$(grep -c '^rauditd_consumer_' "$PROM")" = $((2 * (6 + 5))) ] ||
+	fail "consumer samples: $(grep -c '^rauditd_consumer_' "$PROM"), want 22 (6 states and 5 values each)"
 
 # promtool: the Prometheus text parser plus its naming lint.
 cp "$PROM" "$WORK/check.prom"

@@ -74,6 +74,22 @@ assert d["kernel"]["pid"] == 0, d["kernel"]
 log "not running: $n kernel lines match auditctl -s, then \"$(tail -1 "$WORK/st0" | cut -c1-22)...\""
 
 # ---- 2. with rauditd running ------------------------------------------
+# rauditd-dispatch's status file, with a consumer name no plugins.d file
+# could have (whoever can write run_dir must not forge a status line).
+mkdir -p "$WORK/run"
+cat >"$WORK/run/dispatch.status" <<STATUS
+dispatch_updated $(date +%s)
+consumer laurel kind plugin
+consumer laurel state running
+consumer laurel pid 4321
+consumer laurel restarts 2
+consumer laurel lag_records 17
+consumer laurel lag_bytes 2048
+consumer laurel lag_seconds 3
+consumer ev il
+kernel_pid 1 kind plugin
+consumer b\\ad state failed
+STATUS
 start_rauditd "$WORK/rauditd.conf"
 wait_for 10 registered_as "$RPID" || { cat "$WORK/rauditd.log" >&2; fail "rauditd (pid $RPID) did not register"; }
 # The kernel part comes from the monitor once it has polled.
@@ -95,6 +111,33 @@ for k in received written dropped in_ring writer_state spool_segment; do
 	grep -q "^$k [^ ]" "$WORK/st1" || fail "rauditd section has no \"$k\" line"
 done
 grep -q '^writer_state ok$' "$WORK/st1" || fail "writer is not ok: $(grep '^writer_state' "$WORK/st1")"
+# Issue 15: which buffer is full and since when, the data at risk; issue 12:
+# the disk policy; issue 13: the consumers.
+st1() { awk -v k="$1" '$1 == k { print $2; exit }' "$WORK/st1"; }
+[ "$(st1 ring_full_action)" = wait ] || fail "ring_full_action: \"$(st1 ring_full_action)\""
+[ "$(st1 ring_full_ms)" = 0 ] || fail "ring_full_ms $(st1 ring_full_ms) on an idle daemon"
+[ "$(st1 socket_valid)" = 1 ] || fail "the monitor never sampled the socket: socket_valid $(st1 socket_valid)"
+[ "$(st1 socket_rcvbuf_bytes)" -gt 0 ] || fail "socket_rcvbuf_bytes $(st1 socket_rcvbuf_bytes)"
+[ "$(st1 socket_full_ms)" = 0 ] || fail "socket_full_ms $(st1 socket_full_ms) on an idle daemon"
+for k in ring_full_waits ring_full_wait_us socket_queued_bytes socket_drops writer_unsynced_records \
+    writer_unsynced_bytes writer_unsynced_age_ms writer_sync_in_flight writer_syncs_deferred \
+    writer_sync_rewrites writer_sync_failed_records diskpolicy_exec_started; do
+	st1 "$k" | grep -q '^[0-9][0-9]*$' || fail "no number on a \"$k\" line: $(grep "^$k" "$WORK/st1")"
+done
+for ev in space_left admin_space_left disk_full disk_error; do
+	[ "$(st1 "diskpolicy_${ev}_fired")" = 0 ] && [ "$(st1 "diskpolicy_${ev}_active")" = 0 ] ||
+		fail "diskpolicy $ev: $(grep "^diskpolicy_$ev" "$WORK/st1" | tr '\n' ' ')"
+done
+[ "$(st1 diskpolicy_loss_fired)" = 0 ] || fail "diskpolicy_loss_fired $(st1 diskpolicy_loss_fired)"
+for l in "consumer laurel state running" "consumer laurel pid 4321" "consumer laurel restarts 2" \
+    "consumer laurel lag_records 17" "consumer laurel lag_bytes 2048" "consumer laurel lag_seconds 3" \
+    'consumer b\x5cad state failed'; do
+	grep -qxF "$l" "$WORK/st1" || fail "no \"$l\" line: $(grep '^consumer' "$WORK/st1")"
+done
+# The planted line break made "kernel_pid 1 ..." a line of its own: it is
+# no consumer and forges no line of rauditd's.
+[ "$(grep -c '^kernel_pid' "$WORK/st1")" = 0 ] || fail "a status line was forged from dispatch.status"
+[ "$(st1 dispatch_consumers)" = 2 ] || fail "dispatch_consumers $(st1 dispatch_consumers), want 2"
 
 timeout 10 "$RAUDITCTL" -c "$WORK/rauditd.conf" -s --json >"$WORK/st1.json" || fail "rauditctl -s --json"
 python3 -m json.tool "$WORK/st1.json" >/dev/null || fail "--json does not parse: $(cat "$WORK/st1.json")"
@@ -105,14 +148,23 @@ pid = int(sys.argv[2])
 assert d["kernel"]["pid"] == pid, ("kernel.pid", d["kernel"]["pid"], pid)
 assert d["rauditd"]["running"] is True
 assert d["rauditd"]["rauditd_pid"] == pid, d["rauditd"]["rauditd_pid"]
-for k in ("received", "written", "dropped", "in_ring"):
+for k in ("received", "written", "dropped", "in_ring", "ring_full_waits", "writer_unsynced_records",
+    "diskpolicy_disk_full_fired"):
 	assert isinstance(d["rauditd"][k], int), k
-' "$WORK/st1.json" "$RPID" || fail "--json content is wrong"
+assert d["rauditd"]["ring_full_action"] == "wait", d["rauditd"]["ring_full_action"]
+c = d["dispatch"]["consumers"]
+assert c["laurel"] == {"kind": "plugin", "state": "running", "pid": 4321, "restarts": 2,
+    "lag_records": 17, "lag_bytes": 2048, "lag_seconds": 3}, c["laurel"]
+assert c["b\\x5cad"]["state"] == "failed", c
+assert sorted(c) == ["b\\x5cad", "laurel"], sorted(c)
+' "$WORK/st1.json" "$RPID" || fail "--json content is wrong: $(cat "$WORK/st1.json")"
 
 timeout 10 "$RAUDITCTL" -c "$WORK/rauditd.conf" top -i 0.2 -n 3 >"$WORK/top" || fail "rauditctl top exited with $?"
 head -1 "$WORK/top" | grep -q 'in/s' || fail "top: no header: $(head -1 "$WORK/top")"
-rows=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ && NF == 9' "$WORK/top" | wc -l)
+rows=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ && NF == 11' "$WORK/top" | wc -l)
 [ "$rows" = 2 ] || { cat "$WORK/top" >&2; fail "top -n 3 printed $rows rows, expected 2 (the first sample is the base)"; }
+n=$(grep -cE '^  laurel +running +4321 +2 +17 +2048 +3$' "$WORK/top")
+[ "$n" = 2 ] || { cat "$WORK/top" >&2; fail "top: $n laurel lines, expected one per row"; }
 
 timeout 10 "$RAUDITCTL" -c "$WORK/rauditd.conf" state >"$WORK/state" || fail "rauditctl state exited with $?"
 grep -q "^rauditd_pid $RPID\$" "$WORK/state" || fail "state report does not name pid $RPID"
