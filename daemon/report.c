@@ -192,6 +192,7 @@ enum row_special {
 	SP_FLUSH,
 	SP_SPOOL_DIR,
 	SP_CONTROL,		/* the control server's counts (main thread only) */
+	SP_CONSUMER_LOSS,	/* per consumer: segments deleted before it read them */
 };
 /* Row flags. */
 #define R_MON		0x1	/* only with a monitor */
@@ -318,6 +319,7 @@ static const struct report_row report_rows[] = {
 	    WS(unshipped_deleted), 0 },
 	{ "spool_unshipped_bytes_deleted", NULL, NULL, NULL, WS(unshipped_bytes_deleted), 0 },
 	{ "spool_segments_held", NULL, NULL, NULL, WS(retention_held), 0 },
+	{ NULL, NULL, NULL, NULL, SP(SP_CONSUMER_LOSS), 0 },
 	{ "spool_torn_bytes", NULL, NULL, NULL, WS(torn_bytes), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_CONTROL), 0 },
 };
@@ -351,6 +353,16 @@ row_value(const struct report_row *r, const struct snap *c)
 		break;
 	}
 	return 0;
+}
+
+/* The consumers with a loss counter; names are final once counted in. */
+static size_t
+consumer_losses(const struct writer_stats *ws)
+{
+	/* acquire: pairs with the writer's release after writing a name. */
+	uint64_t n = atomic_load_explicit(&ws->consumers_n, memory_order_acquire);
+
+	return n < STATS_CONSUMERS_MAX ? (size_t)n : STATS_CONSUMERS_MAX;
 }
 
 static void
@@ -392,6 +404,17 @@ status_special(struct out *o, enum row_special k, const struct snap *c)
 		put(o, "control_served %llu\n", (unsigned long long)served);
 		put(o, "control_refused %llu\n", (unsigned long long)refused);
 		put(o, "control_dropped %llu\n", (unsigned long long)dropped);
+		break;
+	case SP_CONSUMER_LOSS:
+		/* Names are checked (cursors_name_ok): one token each. */
+		for (size_t i = 0; i < consumer_losses(s->ws); i++) {
+			const struct consumer_loss *e = &s->ws->consumer[i];
+
+			put(o, "spool_unconsumed_deleted.%s %llu\n", e->name,
+			    (unsigned long long)stat_get(&e->deleted));
+			put(o, "spool_unconsumed_bytes_deleted.%s %llu\n", e->name,
+			    (unsigned long long)stat_get(&e->bytes_deleted));
+		}
 		break;
 	}
 }
@@ -485,6 +508,14 @@ prom_special(struct out *o, enum row_special k, const struct snap *c)
 		for (size_t i = 0; i < nstates; i++)
 			put(o, "rauditd_writer_state{state=\"%s\"} %d\n", states[i],
 			    strcmp(states[i], cur) == 0);
+		break;
+	case SP_CONSUMER_LOSS:
+		prom_head(o, "spool_unconsumed_deleted_segments_total", "counter",
+		    "Segments retention deleted before a consumer had read them, by consumer.");
+		for (size_t i = 0; i < consumer_losses(c->s->ws); i++)
+			put(o, "rauditd_spool_unconsumed_deleted_segments_total{consumer=\"%s\"} %llu\n",
+			    c->s->ws->consumer[i].name,
+			    (unsigned long long)stat_get(&c->s->ws->consumer[i].deleted));
 		break;
 	default:
 		break;

@@ -90,6 +90,21 @@ struct rx_stats {
 					 * monitor's SO_MEMINFO; not a counter */
 };
 
+/* Consumers with a loss counter; past that, one entry named "other". */
+#define STATS_CONSUMERS_MAX	32
+#define STATS_CONSUMER_NAME	80
+
+/*
+ * Segments retention deleted before one consumer (consumer=ship,
+ * plugin:NAME) had read them. The name is written once, before the
+ * writer's release store of consumers_n makes the entry visible.
+ */
+struct consumer_loss {
+	char	name[STATS_CONSUMER_NAME];
+	stat_t	deleted;		/* segments */
+	stat_t	bytes_deleted;		/* bytes of them the consumer had not read */
+};
+
 /* Owner: writer thread. */
 struct writer_stats {
 	_Atomic uint64_t seq;		/* odd while written/ring release change */
@@ -125,6 +140,8 @@ struct writer_stats {
 	stat_t	spool_segments;
 	stat_t	torn_bytes;		/* cut at startup */
 	stat_t	degraded_since_ns;
+	_Atomic uint64_t consumers_n;	/* entries of consumer[] in use (release) */
+	struct consumer_loss consumer[STATS_CONSUMERS_MAX];
 };
 
 #endif

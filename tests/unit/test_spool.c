@@ -1104,7 +1104,7 @@ test_cursors_thread(void **state)
 	/* No consumer: no floor, and *floor untouched. */
 	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 0);
 	assert_int_equal(floor.segment, 99);
-	assert_int_equal(cursors_set(c, names, paths, 3), 0);
+	assert_int_equal(cursors_set(c, names, paths, NULL, 3), 0);
 	/* Not read yet: counts as nothing consumed. */
 	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 3);
 	assert_int_equal(floor.segment, 0);
@@ -1118,7 +1118,7 @@ test_cursors_thread(void **state)
 	assert_int_equal(floor.segment, 0);		/* the FIFO holds it at 0 */
 	/* Without the FIFO the floor is the lowest cursor; a's state is kept. */
 	reads = v[0].reads;
-	assert_int_equal(cursors_set(c, names, paths, 2), 0);
+	assert_int_equal(cursors_set(c, names, paths, NULL, 2), 0);
 	assert_int_equal(cursors_snapshot(c, v, CURSORS_MAX, &floor), 2);
 	assert_true(v[0].reads >= reads);
 	cursors_wait_read(c, v, &floor, reads + 1);
@@ -1136,7 +1136,7 @@ test_cursors_thread(void **state)
 		const char *many[CURSORS_MAX + 1];
 		for (size_t i = 0; i <= CURSORS_MAX; i++)
 			many[i] = pa;
-		assert_int_equal(cursors_set(c, many, many, CURSORS_MAX + 1), -EINVAL);
+		assert_int_equal(cursors_set(c, many, many, NULL, CURSORS_MAX + 1), -EINVAL);
 	}
 	assert_int_equal(cursors_stop(c, 2000), 0);
 	cursors_free(c);
