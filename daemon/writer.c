@@ -875,9 +875,11 @@ consumer_loss(struct writer_stats *st, const char *name)
 /*
  * Retention deleted a segment (number, bytes) the floor had not passed
  * (max_spool_size, or a forced disk action). Each consumer waited for whose
- * cursor had not reached its end loses it: counted for it, named in one
- * DAEMON_ERR, and a loss event for the disk policy. A segment every
- * consumer had read to its end is no loss.
+ * cursor had not passed it loses it: counted for it, named in one
+ * DAEMON_ERR, and a loss event for the disk policy. A cursor at the very
+ * end of the segment counts too (with 0 bytes unread): its reader, finding
+ * the segment gone, cannot tell and counts it missing, and the two counts
+ * must agree.
  */
 static void
 retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
@@ -892,11 +894,10 @@ retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
 		struct consumer_loss *e;
 		uint64_t unread = bytes;
 
-		if (!v->waits || v->pos.segment > segment ||
-		    (v->pos.segment == segment && v->pos.offset >= bytes))
+		if (!v->waits || v->pos.segment > segment)
 			continue;
 		if (v->pos.segment == segment)
-			unread = bytes - v->pos.offset;
+			unread = v->pos.offset < bytes ? bytes - v->pos.offset : 0;
 		e = consumer_loss(w->st, v->name);
 		stat_add(&e->deleted, 1);
 		stat_add(&e->bytes_deleted, unread);
