@@ -150,4 +150,26 @@ missing=$(dstatus p1 missing_segments)
 [ "$missing" = "$lost1" ] || fail "2: rauditd counted $lost1 segment(s) for plugin:p1, p1 found $missing missing"
 [ "$(dstatus p2 missing_segments)" = 0 ] || fail "2: p2 found segments missing"
 log "2: max_spool_size = 512K with p1 stopped: $lost1 segment(s) counted for plugin:p1 (p1 found $missing missing), 0 for p2"
+
+# ---- 3: SIGHUP rereads plugins.d --------------------------------------------------
+# p3 appears with a cursor at the oldest segment, as a stopped p3 would have
+# left it (the dispatcher is not told, so it never moves): it holds
+# retention; removed from plugins.d, it holds nothing.
+old=$(oldest)
+printf 'rauditd-ship cursor 1\nsegment %s\noffset 0\n' "$old" >"$SPOOL/plugin-p3.cursor"
+plain_plugin p3
+write_conf $NSEG 0
+: >"$WORK/rauditd.log"
+kill -HUP "$RPID"
+wait_for 10 grep -q 'config: reloaded' "$WORK/rauditd.log" || fail "3: no reload"
+feed 1500 300000 3000
+held=$(status spool_segments_held)
+[ "${held:-0}" -gt 0 ] && [ "$(oldest)" = "$old" ] ||
+	fail "3: p3 added by a reload: held ${held:-none}, oldest $(oldest), its cursor at $old"
+rm -f "$WORK/plugins/p3.conf"
+: >"$WORK/rauditd.log"
+kill -HUP "$RPID"
+wait_for 10 grep -q 'config: reloaded' "$WORK/rauditd.log" || fail "3: no reload"
+wait_for 20 below || fail "3: p3 removed by a reload still holds $(nsegs) segments"
+log "3: a plugin added by SIGHUP held $held segment(s) from its cursor, removed released them"
 exit 0
