@@ -69,6 +69,7 @@ max_spool_size = $2
 flush = none
 stats_interval = 1
 plugin_dir = $WORK/plugins
+metrics_file = $WORK/run/metrics.prom
 CONF
 	mv -f "$CONF.tmp" "$CONF"
 }
@@ -139,6 +140,8 @@ cat "$WORK/out-p2.txt" "$SPOOL"/audit-*.log |
 	grep -q "op=retention-unshipped segment=[0-9]* bytes=[0-9]* reason=max_spool_size consumer=plugin:p1 res=failed" ||
 	fail "2: no DAEMON_ERR naming consumer=plugin:p1"
 ctl -s --json | grep -q '"spool_unconsumed_deleted.plugin:p1":' || fail "2: not in --json"
+wait_for 10 grep -qx "rauditd_spool_unconsumed_deleted_segments_total{consumer=\"plugin:p1\"} $lost1" \
+	"$WORK/run/metrics.prom" || fail "2: not in the metrics file: $(grep unconsumed "$WORK/run/metrics.prom")"
 # A dispatcher restart reads p1 from its cursor: it must find what was deleted.
 stop_dispatch
 kill -CONT "$P1" 2>/dev/null
