@@ -56,15 +56,32 @@ cursors_new(unsigned period_ms)
 	return c;
 }
 
+bool
+cursors_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= CURSORS_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch <= ' ' || ch >= 0x7f || strchr("=\"\\,", ch) != NULL)
+			return false;
+	}
+	return true;
+}
+
 int
-cursors_set(struct cursors *c, const char *const *names, const char *const *paths, size_t n)
+cursors_set(struct cursors *c, const char *const *names, const char *const *paths,
+    const bool *optional, size_t n)
 {
 	struct cursor_ent next[CURSORS_MAX];
 
 	if (n > CURSORS_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		if (strlen(names[i]) >= CURSORS_NAME_MAX || strlen(paths[i]) >= sizeof(next[i].path))
+		if (!cursors_name_ok(names[i]) || strlen(paths[i]) >= sizeof(next[i].path))
 			return -EINVAL;
 	}
 	pthread_mutex_lock(&c->mu);
@@ -81,6 +98,7 @@ cursors_set(struct cursors *c, const char *const *names, const char *const *path
 				break;
 		if (j < c->n)
 			e->view = c->ent[j].view;	/* same file: keep what was read */
+		e->view.optional = optional != NULL && optional[i];
 	}
 	memcpy(c->ent, next, n * sizeof(next[0]));
 	c->n = n;
@@ -109,12 +127,15 @@ cursors_snapshot(struct cursors *c, struct cursor_view *v, size_t max, struct sp
 	pthread_mutex_lock(&c->mu);
 	n = c->n;
 	for (size_t i = 0; i < n; i++) {
-		const struct cursor_view *cv = &c->ent[i].view;
+		struct cursor_view *cv = &c->ent[i].view;
 		struct spool_pos p = { 0, 0 };
 
+		/* Known to be absent: a consumer that never started. */
+		cv->waits = !(cv->optional && cv->reads > 0 && cv->err == -ENOENT);
 		if (cv->reads > 0 && cv->err == 0)
 			p = cv->pos;
-		if (p.segment < lo.segment || (p.segment == lo.segment && p.offset < lo.offset))
+		if (cv->waits && (p.segment < lo.segment ||
+		    (p.segment == lo.segment && p.offset < lo.offset)))
 			lo = p;
 		if (v != NULL && i < max)
 			v[i] = *cv;

@@ -128,6 +128,7 @@ struct consumer {
 
 	/* status */
 	uint64_t		 records, bytes, missing, bad_lines;
+	uint64_t		 missing_to;	/* segments below it are counted missing */
 	uint64_t		 base_seg, base_off, base_lines;
 	uint64_t		 lag_records, lag_bytes, lag_seconds;
 };
@@ -195,13 +196,20 @@ static void
 reader_event(void *arg, enum spool_event ev, const struct spool_pos *pos, uint64_t len)
 {
 	struct consumer *c = arg;
+	uint64_t from = pos->segment;
 
 	switch (ev) {
 	case SPOOL_EV_MISSING:
-		c->missing += len;
+		/* A seek back to the cursor (a plugin start) meets the same gap again. */
+		if (from < c->missing_to)
+			from = c->missing_to;
+		if (pos->segment + len <= from)
+			break;
+		c->missing += pos->segment + len - from;
+		c->missing_to = pos->segment + len;
 		log_warnx("dispatch: %s: segment(s) %llu to %llu were deleted before it read them",
-		    c->conf.name, (unsigned long long)pos->segment,
-		    (unsigned long long)(pos->segment + len - 1));
+		    c->conf.name, (unsigned long long)from,
+		    (unsigned long long)(c->missing_to - 1));
 		break;
 	case SPOOL_EV_BAD_LINE:
 	case SPOOL_EV_LONG_LINE:

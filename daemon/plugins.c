@@ -435,47 +435,28 @@ plugins_cursor_path(const char *cursor_dir, const char *name, char *buf, size_t 
 }
 
 int
-plugins_cursor_list(const char *plugin_dir, const char *cursor_dir, char ***paths,
-    size_t *n)
+plugins_cursor_names(const char *plugin_dir, char (*names)[PLUGINS_NAME_MAX], size_t max,
+    size_t *n, char *err, size_t errlen)
 {
 	struct plugins_set set;
-	char err[512], path[PATH_MAX], **v;
 	size_t k = 0;
 	int rc;
 
-	*paths = NULL;
 	*n = 0;
-	rc = plugins_load(plugin_dir, false, &set, err, sizeof(err));
+	rc = plugins_load(plugin_dir, true, &set, err, errlen);
 	if (rc < 0)
 		return rc;
-	v = calloc(set.n + 1, sizeof(*v));
-	if (v == NULL) {
-		plugins_free(&set);
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < set.n; i++) {
 		if (!plugins_has_cursor(&set.v[i]))
 			continue;
-		plugins_cursor_path(cursor_dir, set.v[i].name, path, sizeof(path));
-		if ((v[k] = strdup(path)) == NULL) {
-			plugins_cursor_list_free(v);
-			plugins_free(&set);
-			return -ENOMEM;
+		if (k == max) {
+			snprintf(err, errlen, "%s: more than %zu active plugins", plugin_dir, max);
+			rc = -E2BIG;
+			break;
 		}
-		k++;
+		memcpy(names[k++], set.v[i].name, PLUGINS_NAME_MAX);
 	}
 	plugins_free(&set);
-	*paths = v;
 	*n = k;
-	return 0;
-}
-
-void
-plugins_cursor_list_free(char **paths)
-{
-	if (paths == NULL)
-		return;
-	for (char **p = paths; *p; p++)
-		free(*p);
-	free(paths);
+	return rc;
 }

@@ -82,16 +82,17 @@ const char *plugins_cursor_path(const char *cursor_dir, const char *name, char *
     size_t len);
 
 /*
- * For retention: the cursor files of the active plugins of plugin_dir, as
- * rauditd-dispatch keeps them in cursor_dir (whether or not each exists
- * yet), in a NULL-terminated array the caller frees with
- * plugins_cursor_list_free. Each file has the format of rauditd-ship's
- * cursor (spool_cursor_read reads it). Files are read without the
- * permission checks (a wrong one means a cursor that waits for nothing).
- * Returns 0 with *paths and *n, or a negative errno.
+ * For retention: the names of the active plugins of plugin_dir that keep a
+ * cursor (plugins_has_cursor), in name order, up to max of them; their
+ * cursor files are plugins_cursor_path(cursor_dir, name) as
+ * rauditd-dispatch keeps them, whether or not each exists yet. The files
+ * are read as rauditd-dispatch reads them (plugins_load with the owner and
+ * mode checks): a plugin it would refuse to start is not listed because
+ * the whole directory is refused. Returns 0 with *n; -E2BIG when there
+ * are more than max (the first max are listed); or another negative errno
+ * with the reason in err.
  */
-int plugins_cursor_list(const char *plugin_dir, const char *cursor_dir, char ***paths,
-    size_t *n);
-void plugins_cursor_list_free(char **paths);
+int plugins_cursor_names(const char *plugin_dir, char (*names)[PLUGINS_NAME_MAX], size_t max,
+    size_t *n, char *err, size_t errlen);
 
 #endif

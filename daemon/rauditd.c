@@ -389,6 +389,7 @@ reload_apply(void *arg, const struct reload_result *j)
 	n = config_diff(&d->cfg, &j->nc, note_changed, NULL);
 	config_apply_reloadable(&d->cfg, &j->nc);
 	writer_settings_from_config(&ws, &d->cfg);
+	reload_plugins_apply(&ws, &j->plugins, false);
 	writer_reconfigure(d->writer, &ws);
 	if (d->monitor) {
 		monitor_set_interval(d->monitor, d->cfg.monitor_interval_ms);
@@ -1024,10 +1025,13 @@ static void
 start_pipeline(struct daemon *d, struct spool *spool)
 {
 	struct writer_settings ws;
+	struct reload_plugins rp;
 	char text[1024];
 	int rc;
 
 	writer_settings_from_config(&ws, &d->cfg);
+	reload_plugins_read(&rp, &d->cfg);	/* before the record socket opens */
+	reload_plugins_apply(&ws, &rp, true);
 	d->writer = writer_new(d->ring, spool, &ws, &d->w_stats, writer_event, d);
 	if (d->writer == NULL)
 		fatal(EXIT_RESOURCE, "writer");

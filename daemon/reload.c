@@ -1,6 +1,7 @@
 /*
  * reload.c - this file runs a configuration reload's file reading and
- * group lookup on a helper thread and hands the result to the main loop.
+ * group lookup on a helper thread and hands the result to the main loop,
+ * with the plugins.d listing retention needs.
  */
 #include "build_config.h"
 
@@ -47,6 +48,8 @@ reload_main(void *arg)
 	r->rc = config_load(&r->nc, rl->path, r->err, sizeof(r->err));
 	if (r->rc == 0)
 		r->rc = priv_check_path(rl->path, "config file", r->err, sizeof(r->err));
+	if (r->rc == 0)
+		reload_plugins_read(&r->plugins, &r->nc);
 	if (r->rc == 0 && r->nc.control_group[0] != '\0') {
 		if (getgrnam_r(r->nc.control_group, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
 			r->gid = res->gr_gid;
@@ -57,6 +60,31 @@ reload_main(void *arg)
 	}
 	ev_async_send(rl->loop, &rl->async);
 	return NULL;
+}
+
+void
+reload_plugins_read(struct reload_plugins *p, const struct config *c)
+{
+	p->err[0] = '\0';
+	p->rc = plugins_cursor_names(c->plugin_dir, p->names, WRITER_PLUGINS_MAX, &p->n,
+	    p->err, sizeof(p->err));
+}
+
+void
+reload_plugins_apply(struct writer_settings *ws, const struct reload_plugins *p, bool at_start)
+{
+	if (p->rc < 0 && p->rc != -E2BIG) {
+		log_warnx("retention: plugins.d: %s; it waits for %s", p->err,
+		    at_start ? "no plugin" : "the plugins it waited for");
+		ws->nplugins = 0;
+		ws->plugins_valid = false;
+		return;
+	}
+	if (p->rc == -E2BIG)
+		log_warnx("retention: %s; it waits for the first %zu", p->err, p->n);
+	memcpy(ws->plugins, p->names, p->n * sizeof(p->names[0]));
+	ws->nplugins = (uint32_t)p->n;
+	ws->plugins_valid = true;
 }
 
 static void

@@ -15,6 +15,19 @@
 #include <ev.h>
 
 #include "config.h"
+#include "writer.h"
+
+/*
+ * The active plugins retention waits for, as read from plugin_dir by
+ * plugins_cursor_names (the dispatcher's rules): a directory listing and
+ * file reads, so on a helper thread or at start, never on the receive path.
+ */
+struct reload_plugins {
+	char		 names[WRITER_PLUGINS_MAX][PLUGINS_NAME_MAX];
+	size_t		 n;
+	int		 rc;		/* 0, -E2BIG (the first n), or the error in err */
+	char		 err[512];
+};
 
 /* What the helper hands back: the checked file and the group, or why not. */
 struct reload_result {
@@ -24,6 +37,7 @@ struct reload_result {
 	gid_t		 gid;
 	bool		 gid_set;	/* control_group was found */
 	bool		 gid_missing;	/* control_group is set but does not exist */
+	struct reload_plugins plugins;	/* read from nc's plugin_dir */
 };
 
 struct reload;
@@ -35,6 +49,17 @@ struct reload;
  */
 struct reload *reload_new(struct ev_loop *loop, const char *cfg_path,
     void (*apply)(void *arg, const struct reload_result *r), void *arg);
+
+/* Read c's plugin_dir into *p. Any thread; file I/O. */
+void reload_plugins_read(struct reload_plugins *p, const struct config *c);
+
+/*
+ * Put what reload_plugins_read found into ws (after
+ * writer_settings_from_config), logging a failure: at start, retention
+ * then waits for no plugin; at a reload, for those it had. Main thread.
+ */
+void reload_plugins_apply(struct writer_settings *ws, const struct reload_plugins *p,
+    bool at_start);
 
 /* Start a reload, or queue one behind the reload in progress. */
 void reload_request(struct reload *rl);

@@ -242,6 +242,7 @@ enum row_special {
 	SP_RING_FULL_ACTION,
 	SP_DISKPOLICY,		/* fired and active, by event */
 	SP_CONSUMERS,		/* rauditd-dispatch's consumers, when read */
+	SP_CONSUMER_LOSS,	/* per consumer: segments deleted before it read them */
 };
 /* Row flags. */
 #define R_MON		0x1	/* only with a monitor */
@@ -407,6 +408,7 @@ static const struct report_row report_rows[] = {
 	    WS(unshipped_deleted), 0 },
 	{ "spool_unshipped_bytes_deleted", NULL, NULL, NULL, WS(unshipped_bytes_deleted), 0 },
 	{ "spool_segments_held", NULL, NULL, NULL, WS(retention_held), 0 },
+	{ NULL, NULL, NULL, NULL, SP(SP_CONSUMER_LOSS), 0 },
 	{ "spool_torn_bytes", NULL, NULL, NULL, WS(torn_bytes), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_DISKPOLICY), 0 },
 	{ "diskpolicy_exec_started", "diskpolicy_exec_started_total", C,
@@ -702,6 +704,16 @@ consumers_prom(struct out *o, const struct report_consumers *rc)
 
 /* ---- the specials ---------------------------------------------------------- */
 
+/* The consumers with a loss counter; names are final once counted in. */
+static size_t
+consumer_losses(const struct writer_stats *ws)
+{
+	/* acquire: pairs with the writer's release after writing a name. */
+	uint64_t n = atomic_load_explicit(&ws->consumers_n, memory_order_acquire);
+
+	return n < STATS_CONSUMERS_MAX ? (size_t)n : STATS_CONSUMERS_MAX;
+}
+
 static void
 status_special(struct out *o, enum row_special k, const struct snap *c)
 {
@@ -759,6 +771,17 @@ status_special(struct out *o, enum row_special k, const struct snap *c)
 		put(o, "control_served %llu\n", (unsigned long long)served);
 		put(o, "control_refused %llu\n", (unsigned long long)refused);
 		put(o, "control_dropped %llu\n", (unsigned long long)dropped);
+		break;
+	case SP_CONSUMER_LOSS:
+		/* Names are checked (cursors_name_ok): one token each. */
+		for (size_t i = 0; i < consumer_losses(s->ws); i++) {
+			const struct consumer_loss *e = &s->ws->consumer[i];
+
+			put(o, "spool_unconsumed_deleted.%s %llu\n", e->name,
+			    (unsigned long long)stat_get(&e->deleted));
+			put(o, "spool_unconsumed_bytes_deleted.%s %llu\n", e->name,
+			    (unsigned long long)stat_get(&e->bytes_deleted));
+		}
 		break;
 	}
 }
@@ -881,6 +904,14 @@ prom_special(struct out *o, enum row_special k, const struct snap *c)
 	case SP_CONSUMERS:
 		if (c->s->consumers != NULL)
 			consumers_prom(o, c->s->consumers);
+		break;
+	case SP_CONSUMER_LOSS:
+		prom_head(o, "spool_unconsumed_deleted_segments_total", "counter",
+		    "Segments retention deleted before a consumer had read them, by consumer.");
+		for (size_t i = 0; i < consumer_losses(c->s->ws); i++)
+			put(o, "rauditd_spool_unconsumed_deleted_segments_total{consumer=\"%s\"} %llu\n",
+			    c->s->ws->consumer[i].name,
+			    (unsigned long long)stat_get(&c->s->ws->consumer[i].deleted));
 		break;
 	default:
 		break;

@@ -92,6 +92,20 @@ struct rx_stats {
 
 /* DISKPOLICY_EVENTS; writer.c checks that they agree. */
 #define STATS_DP_EVENTS		5
+/* Consumers with a loss counter; past that, one entry named "other". */
+#define STATS_CONSUMERS_MAX	32
+#define STATS_CONSUMER_NAME	80
+
+/*
+ * Segments retention deleted before one consumer (consumer=ship,
+ * plugin:NAME) had read them. The name is written once, before the
+ * writer's release store of consumers_n makes the entry visible.
+ */
+struct consumer_loss {
+	char	name[STATS_CONSUMER_NAME];
+	stat_t	deleted;		/* segments */
+	stat_t	bytes_deleted;		/* bytes of them the consumer had not read */
+};
 
 /* Owner: writer thread. */
 struct writer_stats {
@@ -132,6 +146,8 @@ struct writer_stats {
 	stat_t	dp_fired[STATS_DP_EVENTS];	/* times each event fired */
 	stat_t	dp_active[STATS_DP_EVENTS];	/* 1 while it is in progress */
 	stat_t	dp_exec_started, dp_exec_failed, dp_exec_killed;
+	_Atomic uint64_t consumers_n;	/* entries of consumer[] in use (release) */
+	struct consumer_loss consumer[STATS_CONSUMERS_MAX];
 };
 
 #endif

@@ -93,6 +93,9 @@ struct writer {
 	const char		*rotate_reason;
 	struct cursors		*cursors;	/* consumers' cursor files, read by its own thread */
 	int			 cursor_err[CURSORS_MAX]; /* last error of each, logged once */
+	struct cursor_view	 views[CURSORS_MAX];	/* as the last retention pass saw them */
+	size_t			 nviews;
+	const char		*retention_reason;	/* of a forced deletion, for its record */
 	uint64_t		 held;		/* segments retention kept for a consumer */
 	uint64_t		 held_floor;	/* the floor's segment at that pass */
 	bool			 nice_set;
@@ -152,6 +155,10 @@ writer_settings_from_config(struct writer_settings *ws, const struct config *c)
 		config_ship_cursor(c, ws->ship_cursor, sizeof(ws->ship_cursor));
 	else
 		ws->ship_cursor[0] = '\0';
+	/* The plugins themselves are listed by the caller, off the receive path. */
+	config_plugin_cursor_dir(c, ws->plugin_cursor_dir, sizeof(ws->plugin_cursor_dir));
+	ws->nplugins = 0;
+	ws->plugins_valid = false;
 	snprintf(ws->seal_key, sizeof(ws->seal_key), "%s", c->seal_key);
 	writer_settings_auditd(ws, c);
 }
@@ -864,37 +871,111 @@ chain_advance_key(struct writer *w, bool synced)
 		    (unsigned long long)chain_segment(w->chain), strerror(-rc));
 }
 
-/* max_spool_size deleted a segment rauditd-ship had not finished. */
+/* The loss counters of consumer name: found, added, or "other" when full. */
+static struct consumer_loss *
+consumer_loss(struct writer_stats *st, const char *name)
+{
+	uint64_t n = atomic_load_explicit(&st->consumers_n, memory_order_relaxed);
+	struct consumer_loss *e;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (strcmp(st->consumer[i].name, name) == 0)
+			return &st->consumer[i];
+	if (n == STATS_CONSUMERS_MAX)
+		return &st->consumer[n - 1];
+	if (n == STATS_CONSUMERS_MAX - 1)
+		name = "other";
+	e = &st->consumer[n];
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	/* release: the name is written; pairs with the reader's acquire. */
+	atomic_store_explicit(&st->consumers_n, n + 1, memory_order_release);
+	return e;
+}
+
+/*
+ * Retention deleted a segment (number, bytes) the floor had not passed
+ * (max_spool_size, or a forced disk action). Each consumer waited for whose
+ * cursor had not passed it loses it: counted for it, named in one
+ * DAEMON_ERR, and a loss event for the disk policy. A cursor at the very
+ * end of the segment counts too (with 0 bytes unread): its reader, finding
+ * the segment gone, cannot tell and counts it missing, and the two counts
+ * must agree.
+ */
 static void
 retention_unshipped(void *arg, uint64_t segment, uint64_t bytes)
 {
 	struct writer *w = arg;
-	char text[256];
+	char text[256 + CURSORS_MAX * CURSORS_NAME_MAX], who[CURSORS_MAX * CURSORS_NAME_MAX];
+	size_t len = 0;
 
+	who[0] = '\0';
+	for (size_t i = 0; i < w->nviews && i < CURSORS_MAX; i++) {
+		const struct cursor_view *v = &w->views[i];
+		struct consumer_loss *e;
+		uint64_t unread = bytes;
+
+		if (!v->waits || v->pos.segment > segment)
+			continue;
+		if (v->pos.segment == segment)
+			unread = v->pos.offset < bytes ? bytes - v->pos.offset : 0;
+		e = consumer_loss(w->st, v->name);
+		stat_add(&e->deleted, 1);
+		stat_add(&e->bytes_deleted, unread);
+		/* Names are checked by cursors_set: no blank, '=' or ','. */
+		len += (size_t)snprintf(who + len, sizeof(who) - len, "%s%s", len ? "," : "",
+		    v->name);
+		if (len >= sizeof(who))
+			len = sizeof(who) - 1;
+	}
+	if (len == 0)
+		return;
 	stat_add(&w->st->unshipped_deleted, 1);
 	stat_add(&w->st->unshipped_bytes_deleted, bytes);
 	snprintf(text, sizeof(text),
-	    "op=retention-unshipped segment=%llu bytes=%llu reason=max_spool_size res=failed",
-	    (unsigned long long)segment, (unsigned long long)bytes);
+	    "op=retention-unshipped segment=%llu bytes=%llu reason=%s consumer=%s res=failed",
+	    (unsigned long long)segment, (unsigned long long)bytes, w->retention_reason, who);
 	add_daemon_record(w, AUDIT_DAEMON_ERR, text);
-	log_warnx("writer: max_spool_size forced the deletion of segment %llu (%llu bytes) "
-	    "before rauditd-ship had shipped it", (unsigned long long)segment,
-	    (unsigned long long)bytes);
+	log_warnx("writer: %s forced the deletion of segment %llu (%llu bytes) before %s "
+	    "had read it", w->retention_reason, (unsigned long long)segment,
+	    (unsigned long long)bytes, who);
 	if (w->dp != NULL) {
-		snprintf(text, sizeof(text), "reason=unshipped_deleted segment=%llu bytes=%llu",
-		    (unsigned long long)segment, (unsigned long long)bytes);
+		snprintf(text, sizeof(text),
+		    "reason=unshipped_deleted segment=%llu bytes=%llu consumer=%s",
+		    (unsigned long long)segment, (unsigned long long)bytes, who);
 		diskpolicy_loss(w->dp, text);
 	}
 }
 
-/* The consumers with a cursor file: rauditd-ship's, when shipping is on. */
+/*
+ * The consumers with a cursor file: rauditd-ship's when shipping is on
+ * (absent: not started yet, waited for), and each active plugin's
+ * (absent: never started, not waited for; see cursors.h).
+ */
 static int
 set_cursors(struct writer *w)
 {
-	const char *names[1] = { "rauditd-ship" }, *paths[1] = { w->ws.ship_cursor };
+	char names[CURSORS_MAX][CURSORS_NAME_MAX], paths[CURSORS_MAX][PATH_MAX];
+	const char *np[CURSORS_MAX], *pp[CURSORS_MAX];
+	bool optional[CURSORS_MAX];
+	size_t n = 0;
 
+	if (w->ws.ship_cursor[0] != '\0') {
+		snprintf(names[n], sizeof(names[n]), "ship");
+		snprintf(paths[n], sizeof(paths[n]), "%s", w->ws.ship_cursor);
+		optional[n++] = false;
+	}
+	for (uint32_t i = 0; i < w->ws.nplugins && n < CURSORS_MAX; i++) {
+		snprintf(names[n], sizeof(names[n]), "plugin:%s", w->ws.plugins[i]);
+		plugins_cursor_path(w->ws.plugin_cursor_dir, w->ws.plugins[i], paths[n],
+		    sizeof(paths[n]));
+		optional[n++] = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		np[i] = names[i];
+		pp[i] = paths[i];
+	}
 	memset(w->cursor_err, 0, sizeof(w->cursor_err));
-	return cursors_set(w->cursors, names, paths, w->ws.ship_cursor[0] != '\0' ? 1 : 0);
+	return cursors_set(w->cursors, np, pp, optional, n);
 }
 
 static const char *
@@ -916,10 +997,11 @@ cursor_error_text(int err)
 static const struct spool_pos *
 shipped_position(struct writer *w, struct spool_pos *pos)
 {
-	struct cursor_view v[CURSORS_MAX];
+	struct cursor_view *v = w->views;
 	size_t n = cursors_snapshot(w->cursors, v, CURSORS_MAX, pos);
 
-	for (size_t i = 0; i < n; i++) {
+	w->nviews = n < CURSORS_MAX ? n : CURSORS_MAX;
+	for (size_t i = 0; i < w->nviews; i++) {
 		int rc = v[i].err;
 
 		if (v[i].reads == 0 || rc == w->cursor_err[i])
@@ -939,7 +1021,10 @@ run_retention(struct writer *w)
 {
 	struct spool_pos pos = { 0, 0 };
 	uint64_t freed = 0, held = 0;
-	int n = spool_retention_shipped(w->spool, w->ws.num_segments, w->ws.max_spool_size,
+	int n;
+
+	w->retention_reason = "max_spool_size";
+	n = spool_retention_shipped(w->spool, w->ws.num_segments, w->ws.max_spool_size,
 	    shipped_position(w, &pos), &freed, &held, retention_unshipped, w);
 
 	w->held = held;
@@ -1103,6 +1188,13 @@ take_requests(struct writer *w)
 		w->ws.log_format = w->pending.log_format;
 		w->ws.retry_interval_ms = w->pending.retry_interval_ms;
 		memcpy(w->ws.ship_cursor, w->pending.ship_cursor, sizeof(w->ws.ship_cursor));
+		/* A plugins.d that could not be read keeps the list we have. */
+		if (w->pending.plugins_valid) {
+			memcpy(w->ws.plugin_cursor_dir, w->pending.plugin_cursor_dir,
+			    sizeof(w->ws.plugin_cursor_dir));
+			memcpy(w->ws.plugins, w->pending.plugins, sizeof(w->ws.plugins));
+			w->ws.nplugins = w->pending.nplugins;
+		}
 		w->ws.dp = w->pending.dp;
 		memcpy(w->ws.node, w->pending.node, sizeof(w->ws.node));
 		if (w->dp != NULL)
@@ -1110,7 +1202,7 @@ take_requests(struct writer *w)
 		/* batch_size sizes a buffer: it needs a restart. */
 		pthread_mutex_unlock(&w->mu);
 		if (set_cursors(w) < 0)
-			log_warnx("writer: too many consumer cursors, or a path too long");
+			log_warnx("writer: too many consumer cursors, a bad name or a path too long");
 		run_retention(w);
 	}
 	/* Waits for the records ahead of it (see rotate). */
@@ -1438,6 +1530,7 @@ dp_rotate(void *arg, bool force)
 
 	if (count < 2)
 		return 0;
+	w->retention_reason = "disk_action";
 	n = spool_retention_shipped(w->spool, force ? 0 : (uint32_t)(count - 1),
 	    force ? total - 1 : 0, shipped_position(w, &pos), &freed, &held,
 	    retention_unshipped, w);

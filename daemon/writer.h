@@ -25,8 +25,10 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cursors.h"
 #include "diskpolicy.h"
 #include "format.h"
+#include "plugins.h"
 #include "spool.h"
 #include "stats.h"
 
@@ -43,6 +45,9 @@ struct ring;
 struct spool;
 struct writer;
 
+/* Plugins retention waits for: every cursor but rauditd-ship's. */
+#define WRITER_PLUGINS_MAX	(CURSORS_MAX - 1)
+
 /* The part of the configuration the writer uses; reloadable as a whole. */
 struct writer_settings {
 	enum config_flush	flush;
@@ -55,6 +60,12 @@ struct writer_settings {
 	uint32_t		batch_size;
 	uint32_t		retry_interval_ms;
 	char			ship_cursor[PATH_MAX];	/* rauditd-ship's, "" = none */
+	/* The active plugins retention waits for (plugins_cursor_names, read off
+	 * the receive path); their cursors are in plugin_cursor_dir. */
+	char			plugin_cursor_dir[PATH_MAX];
+	char			plugins[WRITER_PLUGINS_MAX][PLUGINS_NAME_MAX];
+	uint32_t		nplugins;
+	bool			plugins_valid;	/* false: keep the list the writer has */
 	char			seal_key[PATH_MAX];	/* chain key file, "" = unkeyed (start only) */
 	struct diskpolicy_settings dp;			/* disk-space policy */
 	char			node[FORMAT_NODE_MAX + 1];	/* "" = no node= prefix */

@@ -65,7 +65,7 @@ CONF
 	[ "$nseg" -ge 5 ] || fail "$kind: expected many rotations at 64K, got $nseg segment(s)"
 	# An unreadable cursor means nothing is shipped: the count limit keeps all.
 	[ -e "$WORK/spool/audit-00000001.log" ] || fail "$kind: retention deleted an unshipped segment"
-	grep -q "rauditd-ship's cursor: a symlink or not a regular file" "$WORK/rauditd.log" ||
+	grep -q "ship's cursor: a symlink or not a regular file" "$WORK/rauditd.log" ||
 		{ cat "$WORK/rauditd.log" >&2; fail "$kind: the refused cursor is not named in the log"; }
 	t0=$SECONDS
 	stop_rauditd 10

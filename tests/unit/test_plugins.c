@@ -223,7 +223,8 @@ test_load_dir(void **state)
 static void
 test_cursor_list(void **state)
 {
-	char **paths, want[PATH_MAX + 64], cdir[PATH_MAX + 16];
+	char names[4][PLUGINS_NAME_MAX], path[PATH_MAX + 64], want[PATH_MAX + 64];
+	char cdir[PATH_MAX + 16];
 	size_t n;
 	struct spool_pos pos = { 7, 1234 }, got;
 
@@ -231,22 +232,28 @@ test_cursor_list(void **state)
 	snprintf(cdir, sizeof(cdir), "%s/cursors", dir);
 	mkdir(cdir, 0700);
 	/* aa inactive, af_unix builtin, mid, prog and zz active programs. */
-	assert_int_equal(plugins_cursor_list(dir, cdir, &paths, &n), 0);
+	assert_int_equal(plugins_cursor_names(dir, names, 4, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 3);
-	assert_null(paths[3]);
-	snprintf(want, sizeof(want), "%s/plugin-mid.cursor", cdir);
-	assert_string_equal(paths[0], want);
-	snprintf(want, sizeof(want), "%s/plugin-prog.cursor", cdir);
-	assert_string_equal(paths[1], want);
+	assert_string_equal(names[0], "mid");
+	assert_string_equal(names[1], "prog");
+	assert_string_equal(names[2], "zz");
+	/* More than the caller has room for: the first ones, and -E2BIG. */
+	assert_int_equal(plugins_cursor_names(dir, names, 2, &n, err, sizeof(err)), -E2BIG);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[1], "prog");
 	snprintf(want, sizeof(want), "%s/plugin-zz.cursor", cdir);
-	assert_string_equal(paths[2], want);
+	assert_string_equal(plugins_cursor_path(cdir, "zz", path, sizeof(path)), want);
 	/* rauditd-dispatch writes them as rauditd-ship does; retention reads them so. */
-	assert_int_equal(spool_cursor_read(paths[2], &got), -ENOENT);
-	assert_int_equal(spool_cursor_write(paths[2], &pos, true), 0);
-	assert_int_equal(spool_cursor_read(paths[2], &got), 0);
+	assert_int_equal(spool_cursor_read(path, &got), -ENOENT);
+	assert_int_equal(spool_cursor_write(path, &pos, true), 0);
+	assert_int_equal(spool_cursor_read(path, &got), 0);
 	assert_int_equal(got.segment, 7);
 	assert_int_equal(got.offset, 1234);
-	plugins_cursor_list_free(paths);
+	/* A file the dispatcher would refuse: no list, the reason named. */
+	write_file("zz.conf", "active = yes\npath = /bin/cat\n", 0666);
+	assert_int_equal(plugins_cursor_names(dir, names, 4, &n, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "zz.conf"));
+	write_file("zz.conf", "active = yes\npath = /bin/cat\n", 0644);
 }
 
 int

@@ -1104,7 +1104,7 @@ test_cursors_thread(void **state)
 	/* No consumer: no floor, and *floor untouched. */
 	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 0);
 	assert_int_equal(floor.segment, 99);
-	assert_int_equal(cursors_set(c, names, paths, 3), 0);
+	assert_int_equal(cursors_set(c, names, paths, NULL, 3), 0);
 	/* Not read yet: counts as nothing consumed. */
 	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 3);
 	assert_int_equal(floor.segment, 0);
@@ -1118,7 +1118,7 @@ test_cursors_thread(void **state)
 	assert_int_equal(floor.segment, 0);		/* the FIFO holds it at 0 */
 	/* Without the FIFO the floor is the lowest cursor; a's state is kept. */
 	reads = v[0].reads;
-	assert_int_equal(cursors_set(c, names, paths, 2), 0);
+	assert_int_equal(cursors_set(c, names, paths, NULL, 2), 0);
 	assert_int_equal(cursors_snapshot(c, v, CURSORS_MAX, &floor), 2);
 	assert_true(v[0].reads >= reads);
 	cursors_wait_read(c, v, &floor, reads + 1);
@@ -1136,8 +1136,67 @@ test_cursors_thread(void **state)
 		const char *many[CURSORS_MAX + 1];
 		for (size_t i = 0; i <= CURSORS_MAX; i++)
 			many[i] = pa;
-		assert_int_equal(cursors_set(c, many, many, CURSORS_MAX + 1), -EINVAL);
+		assert_int_equal(cursors_set(c, many, many, NULL, CURSORS_MAX + 1), -EINVAL);
 	}
+	assert_int_equal(cursors_stop(c, 2000), 0);
+	cursors_free(c);
+}
+
+/*
+ * Optional cursors (plugins): absent = never started, not waited for; once
+ * the file appears it holds the floor; an optional one that cannot be read
+ * still counts as 0. Names that could start a field or end a line are
+ * refused.
+ */
+static void
+test_cursors_optional(void **state)
+{
+	struct fx *f = *state;
+	struct cursors *c = cursors_new(50);
+	struct cursor_view v[CURSORS_MAX];
+	struct spool_pos floor = { 99, 99 }, a = { 9, 100 }, p = { 4, 10 };
+	char pa[128], pp[128], pf[128];
+	const char *names[3] = { "ship", "plugin:p", "plugin:f" }, *paths[3] = { pa, pp, pf };
+	const bool opt[3] = { false, true, true };
+	const char *bad[] = { "", "a b", "a=b", "a\nb", "a,b", "a\"b", "a\\b", "\x7f" };
+
+	assert_non_null(c);
+	snprintf(pa, sizeof(pa), "%s/a.cursor", f->dir);
+	snprintf(pp, sizeof(pp), "%s/p.cursor", f->dir);
+	snprintf(pf, sizeof(pf), "%s/f.cursor", f->dir);
+	assert_int_equal(spool_cursor_write(pa, &a, false), 0);
+	assert_int_equal(cursors_set(c, names, paths, opt, 2), 0);
+	/* Not read yet: even an optional one holds everything. */
+	assert_int_equal(cursors_snapshot(c, NULL, 0, &floor), 2);
+	assert_int_equal(floor.segment, 0);
+	assert_int_equal(cursors_start(c), 0);
+	assert_int_equal(cursors_wait_read(c, v, &floor, 1), 2);
+	assert_int_equal(v[1].err, -ENOENT);
+	assert_false(v[1].waits);
+	assert_true(v[0].waits);
+	assert_int_equal(floor.segment, 9);		/* the plugin never started */
+	/* Only absent optional ones: nothing to wait for. */
+	assert_int_equal(cursors_set(c, names + 1, paths + 1, opt + 1, 1), 0);
+	cursors_wait_read(c, v, &floor, v[0].reads + 1);
+	assert_int_equal(floor.segment, UINT64_MAX);
+	/* It starts: its cursor holds the floor. */
+	assert_int_equal(spool_cursor_write(pp, &p, false), 0);
+	assert_int_equal(cursors_set(c, names, paths, opt, 2), 0);
+	cursors_wait_read(c, v, &floor, 2);
+	assert_true(v[1].waits);
+	assert_int_equal(floor.segment, 4);
+	/* An optional cursor that exists but is not one: nothing consumed. */
+	assert_int_equal(mkfifo(pf, 0600), 0);
+	assert_int_equal(cursors_set(c, names, paths, opt, 3), 0);
+	cursors_wait_read(c, v, &floor, v[2].reads + 1);
+	assert_int_equal(v[2].err, -ENOTSUP);
+	assert_int_equal(floor.segment, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(cursors_name_ok(bad[i]));
+		names[2] = bad[i];
+		assert_int_equal(cursors_set(c, names, paths, opt, 3), -EINVAL);
+	}
+	assert_true(cursors_name_ok("plugin:laurel"));
 	assert_int_equal(cursors_stop(c, 2000), 0);
 	cursors_free(c);
 }
@@ -1857,6 +1916,7 @@ main(void)
 		T(test_cursor_not_a_cursor),
 		T(test_cursor_planted_files),
 		T(test_cursors_thread),
+		T(test_cursors_optional),
 		T(test_list_and_count),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_line_valid),
