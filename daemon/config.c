@@ -728,12 +728,12 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 		return -EINVAL;
 	}
 	if (!config_space_order_ok(c)) {
-		seterr(err, errlen, name, cross_line(at, OFF(space_left), OFF(admin_space_left),
+		seterr(err, errlen, name, cross_line(at, offsetof(struct config, space_left), offsetof(struct config, admin_space_left),
 		    lineno), "admin_space_left must be at most space_left");
 		return -EINVAL;
 	}
 	if (c->name_format == CONFIG_NAME_USER && c->name[0] == '\0') {
-		seterr(err, errlen, name, cross_line(at, OFF(name_format), OFF(name), lineno),
+		seterr(err, errlen, name, cross_line(at, offsetof(struct config, name_format), offsetof(struct config, name), lineno),
 		    "name_format = user needs a name");
 		return -EINVAL;
 	}
