@@ -15,6 +15,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "kreg.h"
 
 /* What the helper hands back: the checked file and the group, or why not. */
 struct reload_result {
@@ -24,6 +25,7 @@ struct reload_result {
 	gid_t		 gid;
 	bool		 gid_set;	/* control_group was found */
 	bool		 gid_missing;	/* control_group is set but does not exist */
+	struct kreg_sender sender;	/* who sent the SIGHUP; valid = known */
 };
 
 struct reload;
@@ -38,6 +40,11 @@ struct reload *reload_new(struct ev_loop *loop, const char *cfg_path,
 
 /* Start a reload, or queue one behind the reload in progress. */
 void reload_request(struct reload *rl);
+/*
+ * The same for a SIGHUP: when ask, the helper also asks the kernel who sent
+ * it (AUDIT_SIGNAL_INFO, a request that may sleep: never on main).
+ */
+void reload_request_signal(struct reload *rl, bool ask);
 
 /*
  * Wait at most ms for a helper still reading the file, then free. A helper

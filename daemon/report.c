@@ -319,6 +319,10 @@ static const struct report_row report_rows[] = {
 	{ "spool_unshipped_bytes_deleted", NULL, NULL, NULL, WS(unshipped_bytes_deleted), 0 },
 	{ "spool_segments_held", NULL, NULL, NULL, WS(retention_held), 0 },
 	{ "spool_torn_bytes", NULL, NULL, NULL, WS(torn_bytes), 0 },
+	{ "rules_removed", NULL, NULL, NULL, WS(rules_removed), 0 },
+	{ "exclude_rule_restored", "exclude_rule_restored_total", C,
+	    "Times rauditd put back the rule excluding its own pid after rules were removed.",
+	    RX(exclude_restored), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_CONTROL), 0 },
 };
 

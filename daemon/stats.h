@@ -88,6 +88,8 @@ struct rx_stats {
 	stat_t	ring_full_wait_ns;	/* total time of the waits that ended */
 	stat_t	socket_fd;		/* the receive socket + 1 (0 = none), for the
 					 * monitor's SO_MEMINFO; not a counter */
+	stat_t	exclude_restored;	/* owner: kreg's recheck helper: times it put
+					 * back the rule excluding our pid */
 };
 
 /* Owner: writer thread. */
@@ -125,6 +127,7 @@ struct writer_stats {
 	stat_t	spool_segments;
 	stat_t	torn_bytes;		/* cut at startup */
 	stat_t	degraded_since_ns;
+	stat_t	rules_removed;		/* CONFIG_CHANGE op=remove_rule records seen */
 };
 
 #endif
