@@ -18,6 +18,7 @@ write_conf() {
 	cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $WORK/spool
 run_dir = $WORK/run
+rules = none
 segment_size = 1M
 num_segments = 0
 freq = $1
