@@ -121,6 +121,9 @@ struct daemon {
 						 * main writes, the monitor thread reads */
 	bool			 counting_carried;
 	uint64_t		 rules_removed_seen;	/* writer's rules_removed, last look */
+	pthread_t		 usr1_thread;	/* asks who sent a SIGUSR1, then rotates */
+	bool			 usr1_started;	/* main only */
+	_Atomic bool		 usr1_running;
 
 	/* Side output done on the monitor thread, off the receive path. */
 	_Atomic bool		 state_requested;
@@ -145,6 +148,16 @@ usage(FILE *fp)
 }
 
 /* ---- event loop callbacks -------------------------------------------- */
+
+/* Join the SIGUSR1 helper (bounded: one kernel request, KREG_TIMEOUT_MS). */
+static void
+usr1_join(struct daemon *d)
+{
+	if (d->usr1_started) {
+		pthread_join(d->usr1_thread, NULL);
+		d->usr1_started = false;
+	}
+}
 
 static void
 wake_writer(void *arg)
@@ -574,6 +587,40 @@ note_changed(const char *key, bool reloadable, void *arg)
 		log_warnx("config: %s changed; the new value requires a restart", key);
 }
 
+/* The SIGUSR1 helper: the kernel request may sleep, so not on main. */
+static void *
+usr1_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct kreg_sender s;
+	char who[KREG_SENDER_TEXT_MAX];
+
+	kreg_sender_get(&s);
+	kreg_sender_text(&s, who, sizeof(who));
+	writer_rotate_by(d->writer, who);
+	atomic_store(&d->usr1_running, false);
+	return NULL;
+}
+
+/* Rotate, naming the sender in the marker as auditd's DAEMON_ROTATE does. */
+static void
+rotate_on_signal(struct daemon *d)
+{
+	/* No kernel to ask, or still asking for the last one: rotate now. */
+	if (d->test_input != NULL || atomic_load(&d->usr1_running)) {
+		writer_rotate(d->writer);
+		return;
+	}
+	usr1_join(d);
+	atomic_store(&d->usr1_running, true);
+	if (thread_start(&d->usr1_thread, usr1_main, d) < 0) {
+		atomic_store(&d->usr1_running, false);
+		writer_rotate(d->writer);
+		return;
+	}
+	d->usr1_started = true;
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -590,7 +637,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		break;
 	case SIGUSR1:
 		log_info("rotating on SIGUSR1");
-		writer_rotate(d->writer);
+		rotate_on_signal(d);
 		break;
 	case SIGUSR2:
 		log_info("resuming on SIGUSR2");
@@ -1239,6 +1286,7 @@ main(int argc, char **argv)
 		log_warnx("monitor: a kernel status poll is still asleep in the kernel; not waiting for it");
 		stopped = false;
 	}
+	usr1_join(d);		/* it may still ask the writer to rotate */
 	if (!stop_writer(d, &status))
 		stopped = false;
 	log_counters(d, "stopped");

@@ -65,6 +65,7 @@ struct writer {
 	_Atomic bool		 note_req;	/* note_type/note_text wait, under mu */
 	int			 note_type;
 	char			 note_text[1024];
+	char			 rotate_who[320];	/* under mu; "" = the daemon's pid */
 	_Atomic bool		 resume_req;
 	_Atomic bool		 reconf_req;
 	_Atomic bool		 finished;
@@ -283,6 +284,15 @@ writer_rotate(struct writer *w)
 }
 
 void
+writer_rotate_by(struct writer *w, const char *who)
+{
+	pthread_mutex_lock(&w->mu);
+	snprintf(w->rotate_who, sizeof(w->rotate_who), "%s", who);
+	pthread_mutex_unlock(&w->mu);
+	writer_rotate(w);
+}
+
+void
 writer_note(struct writer *w, int type, const char *text)
 {
 	pthread_mutex_lock(&w->mu);
@@ -339,12 +349,21 @@ add_daemon_record(struct writer *w, int type, const char *text)
 static void
 add_segment_marker(struct writer *w)
 {
-	char text[512];
+	char text[1024], who[sizeof(w->rotate_who)] = "";
 
+	/* A requested rotation names its sender when the request did. */
+	if (strcmp(w->rotate_reason, "request") == 0) {
+		pthread_mutex_lock(&w->mu);
+		memcpy(who, w->rotate_who, sizeof(who));
+		w->rotate_who[0] = '\0';
+		pthread_mutex_unlock(&w->mu);
+	}
+	if (who[0] == '\0')
+		snprintf(who, sizeof(who), "pid=%ld", (long)getpid());
 	snprintf(text, sizeof(text),
-	    "op=rotate-logs segment=%llu reason=%s pid=%ld %s res=success",
+	    "op=rotate-logs segment=%llu reason=%s %s %s res=success",
 	    (unsigned long long)spool_segment(w->spool), w->rotate_reason,
-	    (long)getpid(), w->chain_fields);
+	    who, w->chain_fields);
 	add_daemon_record(w, AUDIT_DAEMON_ROTATE, text);
 	if (w->chain_break != NULL) {
 		snprintf(text, sizeof(text),
