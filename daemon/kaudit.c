@@ -174,6 +174,31 @@ kaudit_get_features(int fd, struct audit_features *f)
 }
 
 int
+kaudit_signal_info(int fd, uint32_t *auid, pid_t *pid, char *ctx, size_t ctxlen)
+{
+	/* struct audit_sig_info ends in the context, whose length the kernel
+	 * does not bound for us: keep room for one and cut what is longer. */
+	union {
+		struct audit_sig_info	si;
+		char			b[sizeof(struct audit_sig_info) + 256];
+	} u;
+	uint32_t seq;
+	size_t i, o = 0;
+	int rc = send_req(fd, AUDIT_SIGNAL_INFO, 0, NULL, 0, &seq);
+
+	if (rc < 0 || (rc = wait_reply(fd, seq, AUDIT_SIGNAL_INFO, &u, sizeof(u) - 1)) < 0)
+		return rc;
+	u.b[sizeof(u) - 1] = '\0';
+	*auid = u.si.uid;
+	*pid = u.si.pid;
+	for (i = sizeof(u.si); u.b[i] != '\0' && o + 1 < ctxlen; i++, o++)
+		ctx[o] = (u.b[i] > ' ' && u.b[i] < 0x7f) ? u.b[i] : '?';
+	if (ctxlen > 0)
+		ctx[o] = '\0';
+	return 0;
+}
+
+int
 kaudit_request(int fd, uint16_t type, const void *data, size_t len)
 {
 	uint32_t seq;
@@ -215,6 +240,72 @@ kaudit_exclude_pid(int fd, pid_t pid, bool add)
 	    sizeof(*rule) + rule->buflen);
 out:
 	audit_rule_free_data(rule);
+	return rc;
+}
+
+/* Is r, as the kernel lists it, "never,exit -F pid=PID" and nothing else? */
+static bool
+kaudit_is_exclude(const struct nlmsghdr *nh, pid_t pid)
+{
+	const struct audit_rule_data *r = NLMSG_DATA(nh);
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*r)))
+		return false;
+	return r->flags == AUDIT_FILTER_EXIT && r->action == AUDIT_NEVER &&
+	    r->field_count == 1 && r->fields[0] == AUDIT_PID &&
+	    r->fieldflags[0] == AUDIT_EQUAL && r->values[0] == (uint32_t)pid;
+}
+
+int
+kaudit_has_exclude_pid(int fd, pid_t pid)
+{
+	char *buf = malloc(KAUDIT_REPLY_MAX);
+	uint32_t seq;
+	int rc, found = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	if ((rc = send_req(fd, AUDIT_LIST_RULES, 0, NULL, 0, &seq)) < 0)
+		goto out;
+	/* A dump: one message per rule, then NLMSG_DONE. Bounded by the
+	 * socket's timeout on each receive and by this count. */
+	for (int msgs = 0; msgs < 1000000; msgs++) {
+		struct sockaddr_nl from = { .nl_pid = UINT32_MAX };
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, KAUDIT_REPLY_MAX, 0, (struct sockaddr *)&from, &fl);
+		struct nlmsghdr *nh;
+		size_t left;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+			goto out;
+		}
+		if (from.nl_pid != 0)
+			continue;
+		left = (size_t)n;
+		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				rc = found;
+				goto out;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+				rc = nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ? -EPROTO : e->error;
+				if (rc < 0)
+					goto out;
+				continue;
+			}
+			if (nh->nlmsg_type == AUDIT_LIST_RULES && kaudit_is_exclude(nh, pid))
+				found = 1;
+		}
+	}
+	rc = -EPROTO;
+out:
+	free(buf);
 	return rc;
 }
 

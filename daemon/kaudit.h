@@ -38,6 +38,22 @@ int kaudit_request(int fd, uint16_t type, const void *data, size_t len);
  */
 int kaudit_exclude_pid(int fd, pid_t pid, bool add);
 
+/*
+ * AUDIT_SIGNAL_INFO: who last sent the registered audit daemon SIGTERM,
+ * SIGHUP, SIGUSR1 or SIGUSR2: *auid (the sender's uid when it has no login
+ * uid), *pid, and its security context copied into ctx ("" when the kernel
+ * has none; bytes other than printable non-space ASCII become '?').
+ */
+int kaudit_signal_info(int fd, uint32_t *auid, pid_t *pid, char *ctx, size_t ctxlen);
+
+/*
+ * Is the rule kaudit_exclude_pid(pid) adds in the kernel? AUDIT_LIST_RULES:
+ * 1 when it is, 0 when not, a negative errno when the kernel cannot be
+ * asked. (The kernel does not refuse a second copy of a prepended rule as
+ * a duplicate, so this is how to tell before adding it.)
+ */
+int kaudit_has_exclude_pid(int fd, pid_t pid);
+
 /* Is pid a live process? Fills comm (the command name) when it is. */
 bool kaudit_pid_alive(pid_t pid, char *comm, size_t commlen);
 

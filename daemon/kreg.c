@@ -19,6 +19,7 @@
 #include "log.h"
 #include "netlink_rx.h"
 #include "ring.h"
+#include "rules.h"
 #include "thread.h"
 
 /* EEXIST retries while a stale registration's socket is being closed. */
@@ -240,11 +241,17 @@ kreg_unregister_main(void *arg)
 	struct audit_status st;
 	int kfd, rc;
 
+	/* Main asks for no more checks once stopping: a check still running
+	 * must not put the rule back after it is removed below. */
+	kreg_recheck_join(k);
 	kfd = kaudit_open(KREG_TIMEOUT_MS);
 	if (kfd < 0) {
 		k->unreg_rc = kfd;
 		goto out;
 	}
+	/* Before the pid goes: who sent the SIGTERM (auditd's DAEMON_END says). */
+	if (k->ask_sender)
+		kreg_sender_get(&k->stop_sender);
 	if (k->excluded_self) {
 		rc = kaudit_exclude_pid(kfd, getpid(), false);
 		if (rc < 0 && rc != -ENOENT)
@@ -311,6 +318,130 @@ kreg_unregister_join(struct kreg *k)
 		pthread_join(k->unreg_thread, NULL);
 		k->unreg_started = false;
 	}
+}
+
+/* One check: 1 when the rule was missing and is back, 0 when it was in. */
+static int
+kreg_recheck_once(void)
+{
+	int kfd = kaudit_open(KREG_TIMEOUT_MS), rc;
+
+	if (kfd < 0)
+		return kfd;
+	/* A second copy would not be refused: look first. */
+	rc = kaudit_has_exclude_pid(kfd, getpid());
+	if (rc == 0)
+		rc = kaudit_exclude_pid(kfd, getpid(), true) == 0 ? 1 : rc;
+	else if (rc > 0)
+		rc = 0;
+	kaudit_close(kfd);
+	return rc;
+}
+
+/* rules_load's hook after its -D: the exclude rule goes back in first. */
+static int
+kreg_readd(void *arg)
+{
+	struct kreg *k = arg;
+	int rc = kreg_recheck_once();
+
+	if (rc >= 0)
+		k->excluded_self = true;
+	return rc < 0 ? rc : 0;
+}
+
+int
+kreg_load_rules(struct kreg *k, const struct config *cfg, unsigned timeout_ms,
+    struct rules_result *res)
+{
+	struct rules_cmds cmds;
+
+	rules_cmds_default(&cmds);
+	return rules_load(cfg->rules, &cmds, timeout_ms,
+	    cfg->exclude_self ? kreg_readd : NULL, k, res);
+}
+
+static void *
+kreg_recheck_main(void *arg)
+{
+	struct kreg *k = arg;
+	bool expect = false;
+	int rc;
+
+	do {
+		while (atomic_exchange(&k->recheck_req, false)) {
+			rc = kreg_recheck_once();
+			if (rc > 0) {
+				if (k->restored != NULL)
+					stat_add(k->restored, 1);
+				log_warnx("kernel: audit rules were removed, and with them the rule "
+				    "excluding rauditd's own pid %ld; put it back", (long)getpid());
+			} else if (rc < 0) {
+				log_warnx("kernel: putting back the rule excluding rauditd's own "
+				    "pid: %s", strerror(-rc));
+			}
+		}
+		atomic_store(&k->recheck_running, false);
+		/* A request between the last exchange and the store above. */
+		expect = false;
+	} while (atomic_load(&k->recheck_req) &&
+	    atomic_compare_exchange_strong(&k->recheck_running, &expect, true));
+	return NULL;
+}
+
+void
+kreg_recheck_request(struct kreg *k)
+{
+	bool expect = false;
+	int rc;
+
+	if (!k->excluded_self)
+		return;
+	atomic_store(&k->recheck_req, true);
+	if (!atomic_compare_exchange_strong(&k->recheck_running, &expect, true))
+		return;		/* the running helper sees the request */
+	kreg_recheck_join(k);
+	rc = thread_start(&k->recheck_thread, kreg_recheck_main, k);
+	if (rc < 0) {
+		atomic_store(&k->recheck_running, false);
+		log_warnx("kernel: cannot start the thread that checks the exclude rule: %s",
+		    strerror(-rc));
+		return;
+	}
+	k->recheck_started = true;
+}
+
+void
+kreg_recheck_join(struct kreg *k)
+{
+	if (k->recheck_started) {
+		pthread_join(k->recheck_thread, NULL);
+		k->recheck_started = false;
+	}
+}
+
+void
+kreg_sender_get(struct kreg_sender *s)
+{
+	pid_t pid = -1;
+	int kfd = kaudit_open(KREG_TIMEOUT_MS);
+
+	memset(s, 0, sizeof(*s));
+	if (kfd < 0)
+		return;
+	s->valid = kaudit_signal_info(kfd, &s->auid, &pid, s->subj, sizeof(s->subj)) == 0;
+	s->pid = (int32_t)pid;
+	kaudit_close(kfd);
+}
+
+void
+kreg_sender_text(const struct kreg_sender *s, char *buf, size_t len)
+{
+	if (!s->valid)
+		snprintf(buf, len, "auid=-1 pid=-1 subj=?");
+	else
+		snprintf(buf, len, "auid=%u pid=%d subj=%s", s->auid, (int)s->pid,
+		    s->subj[0] != '\0' ? s->subj : "?");
 }
 
 /*

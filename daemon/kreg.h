@@ -16,9 +16,21 @@
 #include <sys/types.h>
 #include <linux/audit.h>
 
+#include "stats.h"
+
 struct config;
 struct netlink_rx;
 struct ring;
+struct rules_result;
+
+/* Who sent the daemon a signal (AUDIT_SIGNAL_INFO), as auditd records it. */
+struct kreg_sender {
+	uint32_t	auid;
+	int32_t		pid;
+	char		subj[256];	/* "" when the kernel has no context */
+	bool		valid;		/* the kernel answered */
+};
+#define KREG_SENDER_TEXT_MAX	320
 
 /* Bound on each kernel control request (they may sleep on the backlog). */
 #define KREG_TIMEOUT_MS		2000
@@ -30,6 +42,18 @@ struct kreg {
 	bool			 excluded_self;	/* our exclude rule is in */
 	bool			 restore_all;	/* restore_kernel: all, not only enabled */
 	pid_t			 prev_owner;	/* a previous instance's pid with a rule, or 0 */
+
+	/* Who sent the signal that stops us (ask_sender: the stop is a SIGTERM). */
+	bool			 ask_sender;
+	struct kreg_sender	 stop_sender;
+
+	/* The helper that puts the exclude rule back after someone removed rules. */
+	pthread_t		 recheck_thread;
+	bool			 recheck_started;	/* main only */
+	_Atomic bool		 recheck_req;
+	_Atomic bool		 recheck_running;
+	stat_t			*restored;	/* counts the rule put back; the helper
+						 * is its one writer (set by main, or NULL) */
 
 	/* The unregister helper thread. */
 	pthread_t		 unreg_thread;
@@ -76,6 +100,28 @@ int kreg_register(struct kreg *k, struct netlink_rx *rx, bool retry, char *err, 
 void kreg_unregister_start(struct kreg *k, void (*done)(void *), void *arg);
 bool kreg_unregister_done(struct kreg *k, int *rc);
 void kreg_unregister_join(struct kreg *k);
+
+/*
+ * Load the host's rules per cfg->rules (rules.h) with the exclude rule put
+ * back right after a rules file's -D, so a final -e 2 keeps it. Blocks for
+ * up to a few timeout_ms: startup only, before the receive loop runs.
+ */
+int kreg_load_rules(struct kreg *k, const struct config *cfg, unsigned timeout_ms,
+    struct rules_result *res);
+
+/*
+ * Someone removed audit rules (a CONFIG_CHANGE op=remove_rule): check on a
+ * helper thread that the exclude rule is still in, and put it back when it
+ * is not (counted in *restored, logged). Requests during a check run
+ * one more check. Main thread. kreg_recheck_join waits for the helper.
+ */
+void kreg_recheck_request(struct kreg *k);
+void kreg_recheck_join(struct kreg *k);
+
+/* Ask the kernel who last signalled us; s->valid tells whether it said. */
+void kreg_sender_get(struct kreg_sender *s);
+/* "auid=A pid=P subj=S" as auditd writes it; "auid=-1 pid=-1 subj=?" when unknown. */
+void kreg_sender_text(const struct kreg_sender *s, char *buf, size_t len);
 
 /* The note in the ring's header a next instance reads (ring_set_note). */
 void kreg_note_save(const struct kreg *k, struct ring *r);

@@ -43,6 +43,7 @@
 #include "reload.h"
 #include "report.h"
 #include "ring.h"
+#include "rules.h"
 #include "seqgap.h"
 #include "sidefile.h"
 #include "spool.h"
@@ -70,6 +71,8 @@ enum {
 #define RX_MAX_PER_WAKEUP	4096
 /* How long a stop waits for the kernel to accept the unregistration. */
 #define UNREGISTER_WAIT_S	5.0
+/* Bound on each program that loads the rules at start (augenrules, auditctl). */
+#define RULES_TIMEOUT_MS	30000
 
 struct daemon {
 	struct config		 cfg;
@@ -117,6 +120,10 @@ struct daemon {
 	stat_t			 carried_socket;	/* read before the socket first ran dry;
 						 * main writes, the monitor thread reads */
 	bool			 counting_carried;
+	uint64_t		 rules_removed_seen;	/* writer's rules_removed, last look */
+	pthread_t		 usr1_thread;	/* asks who sent a SIGUSR1, then rotates */
+	bool			 usr1_started;	/* main only */
+	_Atomic bool		 usr1_running;
 
 	/* Side output done on the monitor thread, off the receive path. */
 	_Atomic bool		 state_requested;
@@ -141,6 +148,16 @@ usage(FILE *fp)
 }
 
 /* ---- event loop callbacks -------------------------------------------- */
+
+/* Join the SIGUSR1 helper (bounded: one kernel request, KREG_TIMEOUT_MS). */
+static void
+usr1_join(struct daemon *d)
+{
+	if (d->usr1_started) {
+		pthread_join(d->usr1_thread, NULL);
+		d->usr1_started = false;
+	}
+}
 
 static void
 wake_writer(void *arg)
@@ -254,7 +271,9 @@ begin_stop(struct daemon *d, const char *why)
 		unreg_wake(d);
 		return;
 	}
-	/* Keep receiving while the helper unregisters. */
+	/* Keep receiving while the helper unregisters; the kernel knows who
+	 * sent a SIGTERM (not a SIGINT), and DAEMON_END says so. */
+	d->kreg.ask_sender = strcmp(why, "SIGTERM") == 0;
 	kreg_unregister_start(&d->kreg, unreg_wake, d);
 	if (!d->kreg.unreg_started)
 		return;
@@ -373,6 +392,18 @@ side_output(void *arg, const void *settings, bool kicked)
 
 static void note_changed(const char *key, bool reloadable, void *arg);
 
+/* The DAEMON_CONFIG record of a reload, naming who asked as auditd does. */
+static void
+config_record(struct daemon *d, const struct reload_result *j, bool ok)
+{
+	char who[KREG_SENDER_TEXT_MAX], text[512];
+
+	kreg_sender_text(&j->sender, who, sizeof(who));
+	snprintf(text, sizeof(text), "op=reconfigure state=%s %s res=%s",
+	    ok ? "changed" : "no-change", who, ok ? "success" : "failed");
+	writer_note(d->writer, AUDIT_DAEMON_CONFIG, text);
+}
+
 /* Main thread: apply what the helper read, or keep the running config. */
 static void
 reload_apply(void *arg, const struct reload_result *j)
@@ -384,6 +415,7 @@ reload_apply(void *arg, const struct reload_result *j)
 
 	if (j->rc < 0) {
 		log_warnx("config: reload rejected, keeping the running configuration: %s", j->err);
+		config_record(d, j, false);
 		return;
 	}
 	n = config_diff(&d->cfg, &j->nc, note_changed, NULL);
@@ -411,6 +443,7 @@ reload_apply(void *arg, const struct reload_result *j)
 	d->tick.repeat = (double)d->cfg.stats_interval;
 	ev_timer_again(d->loop, &d->tick);
 	log_info("config: reloaded %s (%zu key(s) changed)", d->cfg_path, n);
+	config_record(d, j, true);
 }
 
 static void
@@ -559,6 +592,40 @@ note_changed(const char *key, bool reloadable, void *arg)
 		log_warnx("config: %s changed; the new value requires a restart", key);
 }
 
+/* The SIGUSR1 helper: the kernel request may sleep, so not on main. */
+static void *
+usr1_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct kreg_sender s;
+	char who[KREG_SENDER_TEXT_MAX];
+
+	kreg_sender_get(&s);
+	kreg_sender_text(&s, who, sizeof(who));
+	writer_rotate_by(d->writer, who);
+	atomic_store(&d->usr1_running, false);
+	return NULL;
+}
+
+/* Rotate, naming the sender in the marker as auditd's DAEMON_ROTATE does. */
+static void
+rotate_on_signal(struct daemon *d)
+{
+	/* No kernel to ask, or still asking for the last one: rotate now. */
+	if (d->test_input != NULL || atomic_load(&d->usr1_running)) {
+		writer_rotate(d->writer);
+		return;
+	}
+	usr1_join(d);
+	atomic_store(&d->usr1_running, true);
+	if (thread_start(&d->usr1_thread, usr1_main, d) < 0) {
+		atomic_store(&d->usr1_running, false);
+		writer_rotate(d->writer);
+		return;
+	}
+	d->usr1_started = true;
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -575,14 +642,15 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		break;
 	case SIGUSR1:
 		log_info("rotating on SIGUSR1");
-		writer_rotate(d->writer);
+		rotate_on_signal(d);
 		break;
 	case SIGUSR2:
 		log_info("resuming on SIGUSR2");
 		writer_resume(d->writer);
 		break;
 	case SIGHUP:
-		reload_request(d->reload);
+		/* The kernel knows who sent it, when it is ours to tell. */
+		reload_request_signal(d->reload, d->test_input == NULL);
 		break;
 	case SIGCONT:
 		request_state_report(d);
@@ -599,6 +667,12 @@ writer_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	/* The writer has made room (or changed state): read again. */
 	if (netlink_rx_waiting(d->rx) && netlink_rx_resume(d->rx))
 		ev_io_start(loop, &d->rx_watcher);
+	/* Someone removed rules: is our exclude rule still in? (Off this thread.) */
+	if (stat_get(&d->w_stats.rules_removed) != d->rules_removed_seen) {
+		d->rules_removed_seen = stat_get(&d->w_stats.rules_removed);
+		if (!d->stopping && d->kreg.registered && d->test_input == NULL)
+			kreg_recheck_request(&d->kreg);
+	}
 	log_debug("writer: state %s",
 	    writer_state_name((enum writer_state)stat_get(&d->w_stats.state)));
 }
@@ -991,6 +1065,38 @@ drop_privileges(struct daemon *d)
 		fatalx(EXIT_RESOURCE, "capabilities: dropping the unneeded ones: %s", strerror(-rc));
 }
 
+/*
+ * The host's rules, as auditd's unit loads them, once settings and the
+ * exclude rule are in (a final -e 2 then locks them in too). A bad rule or
+ * a failure is logged, and rauditd runs on with what the kernel took.
+ */
+static void
+load_rules(struct daemon *d)
+{
+	struct rules_result res;
+	int rc;
+
+	if (strcmp(d->cfg.rules, CONFIG_RULES_NONE) == 0)
+		return;
+	rc = kreg_load_rules(&d->kreg, &d->cfg, RULES_TIMEOUT_MS, &res);
+	if (res.compile_failed)
+		log_warnx("rules: augenrules could not compile the rules: %s; loaded the "
+		    "previous %s", res.message[0] ? res.message : "failed", res.file);
+	if (rc == 0)
+		log_info("rules: loaded %s", res.file);
+	else if (rc == -EINVAL && res.line > 0)
+		log_warnx("rules: %s:%u: %s: \"%s\"; rules after it are not loaded",
+		    res.file, res.line, res.message, res.rule);
+	else if (rc == -ETIMEDOUT)
+		log_warnx("rules: loading %s took longer than %u ms; stopped it",
+		    res.file[0] ? res.file : d->cfg.rules, RULES_TIMEOUT_MS);
+	else if (rc == -ENOENT)
+		log_warnx("rules: no rules file for rules = %s; none loaded", d->cfg.rules);
+	else
+		log_warnx("rules: loading %s failed: %s%s%s", res.file[0] ? res.file :
+		    d->cfg.rules, strerror(-rc), res.message[0] ? ": " : "", res.message);
+}
+
 /* Registration comes after the writer runs: from now on records flow. */
 static void
 register_kernel(struct daemon *d)
@@ -1014,6 +1120,9 @@ register_kernel(struct daemon *d)
 		    (unsigned long long)d->ho.carried_ring);
 	kreg_note_save(&d->kreg, d->ring);
 	handover_store(netlink_rx_fd(d->rx), d->ring);
+	/* A restart through the fd store finds the rules the kernel kept. */
+	if (d->ho.kind == HANDOVER_FRESH)
+		load_rules(d);
 }
 
 /*
@@ -1078,14 +1187,18 @@ flush_final_loss(struct daemon *d)
 static bool
 stop_writer(struct daemon *d, int *status)
 {
-	char text[512];
+	char text[768], who[KREG_SENDER_TEXT_MAX];
 	uint64_t left = 0, written;
 	int rc;
 
+	/* Who stopped us, as auditd's DAEMON_END says; unknown unless a SIGTERM
+	 * and the helper that asked the kernel has finished. */
+	if (kreg_unregister_done(&d->kreg, &rc))
+		kreg_sender_text(&d->kreg.stop_sender, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "auid=-1 pid=-1 subj=?");
 	snprintf(text, sizeof(text),
-	    "op=terminate auid=%u pid=%ld uid=%u ses=%u received=%llu dropped=%llu serial_gaps=%llu res=success",
-	    read_proc_uint("/proc/self/loginuid"), (long)getpid(), (unsigned)getuid(),
-	    read_proc_uint("/proc/self/sessionid"),
+	    "op=terminate %s received=%llu dropped=%llu serial_gaps=%llu res=success", who,
 	    (unsigned long long)stat_get(&d->rx_stats.received),
 	    (unsigned long long)stat_get(&d->rx_stats.dropped[DROP_RING_FULL]) +
 	    stat_get(&d->rx_stats.dropped[DROP_OVERSIZE]),
@@ -1145,6 +1258,7 @@ main(int argc, char **argv)
 	log_init("rauditd", d->foreground, d->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	find_exe(d);
 	kreg_init(&d->kreg, d->cfg.restore_kernel);
+	d->kreg.restored = &d->rx_stats.exclude_restored;
 	if (handover_begin(&d->ho, &d->kreg, err, sizeof(err)) < 0)
 		fatalx(EXIT_RUNTIME, "%s", err);
 	/* A re-executed image is the same process: no fork, no new checks. */
@@ -1180,6 +1294,7 @@ main(int argc, char **argv)
 		log_warnx("monitor: a kernel status poll is still asleep in the kernel; not waiting for it");
 		stopped = false;
 	}
+	usr1_join(d);		/* it may still ask the writer to rotate */
 	if (!stop_writer(d, &status))
 		stopped = false;
 	log_counters(d, "stopped");

@@ -29,6 +29,8 @@ struct reload {
 	pthread_t		 thread;
 	bool			 busy;		/* a helper runs (main only) */
 	bool			 again;		/* a request came during it */
+	bool			 ask;		/* the helper asks who sent the SIGHUP */
+	bool			 again_ask;	/* the same for the queued request */
 	struct reload_result	*res;		/* the helper's, while busy */
 };
 
@@ -44,6 +46,8 @@ reload_main(void *arg)
 	char buf[RELOAD_GROUP_BUF];
 	struct group gr, *res = NULL;
 
+	if (rl->ask)
+		kreg_sender_get(&r->sender);
 	config_defaults(&r->nc);
 	r->rc = config_load(&r->nc, rl->path, r->err, sizeof(r->err));
 	if (r->rc == 0)
@@ -106,7 +110,7 @@ reload_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	notify_ready("running");
 	if (rl->again) {
 		rl->again = false;
-		reload_request(rl);
+		reload_request_signal(rl, rl->again_ask);
 	}
 }
 
@@ -130,13 +134,21 @@ reload_new(struct ev_loop *loop, const char *cfg_path,
 void
 reload_request(struct reload *rl)
 {
+	reload_request_signal(rl, false);
+}
+
+void
+reload_request_signal(struct reload *rl, bool ask)
+{
 	int rc;
 
 	if (rl->busy) {
 		/* The file may have changed again since the helper read it. */
 		rl->again = true;
+		rl->again_ask = ask;
 		return;
 	}
+	rl->ask = ask;
 	notify_reloading();
 	rl->res = calloc(1, sizeof(*rl->res));
 	if (rl->res == NULL) {

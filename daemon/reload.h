@@ -15,6 +15,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "kreg.h"
 #include "writer.h"
 
 /*
@@ -38,6 +39,7 @@ struct reload_result {
 	bool		 gid_set;	/* control_group was found */
 	bool		 gid_missing;	/* control_group is set but does not exist */
 	struct reload_plugins plugins;	/* read from nc's plugin_dir */
+	struct kreg_sender sender;	/* who sent the SIGHUP; valid = known */
 };
 
 struct reload;
@@ -63,6 +65,11 @@ void reload_plugins_apply(struct writer_settings *ws, const struct reload_plugin
 
 /* Start a reload, or queue one behind the reload in progress. */
 void reload_request(struct reload *rl);
+/*
+ * The same for a SIGHUP: when ask, the helper also asks the kernel who sent
+ * it (AUDIT_SIGNAL_INFO, a request that may sleep: never on main).
+ */
+void reload_request_signal(struct reload *rl, bool ask);
 
 /*
  * Wait at most ms for a helper still reading the file, then free. A helper

@@ -418,6 +418,10 @@ static const struct report_row report_rows[] = {
 	    WS(dp_exec_failed), 0 },
 	{ "diskpolicy_exec_killed", "diskpolicy_exec_killed_total", C,
 	    "Disk policy exec actions killed after their timeout.", WS(dp_exec_killed), 0 },
+	{ "rules_removed", NULL, NULL, NULL, WS(rules_removed), 0 },
+	{ "exclude_rule_restored", "exclude_rule_restored_total", C,
+	    "Times rauditd put back the rule excluding its own pid after rules were removed.",
+	    RX(exclude_restored), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_CONTROL), 0 },
 	{ NULL, NULL, NULL, NULL, SP(SP_CONSUMERS), 0 },
 };

@@ -88,6 +88,8 @@ struct rx_stats {
 	stat_t	ring_full_wait_ns;	/* total time of the waits that ended */
 	stat_t	socket_fd;		/* the receive socket + 1 (0 = none), for the
 					 * monitor's SO_MEMINFO; not a counter */
+	stat_t	exclude_restored;	/* owner: kreg's recheck helper: times it put
+					 * back the rule excluding our pid */
 };
 
 /* DISKPOLICY_EVENTS; writer.c checks that they agree. */
@@ -148,6 +150,7 @@ struct writer_stats {
 	stat_t	dp_exec_started, dp_exec_failed, dp_exec_killed;
 	_Atomic uint64_t consumers_n;	/* entries of consumer[] in use (release) */
 	struct consumer_loss consumer[STATS_CONSUMERS_MAX];
+	stat_t	rules_removed;		/* CONFIG_CHANGE op=remove_rule records seen */
 };
 
 #endif

@@ -62,6 +62,10 @@ struct writer {
 	_Atomic bool		 stop;
 	_Atomic uint64_t	 stop_deadline_ns;
 	_Atomic bool		 rotate_req;
+	_Atomic bool		 note_req;	/* note_type/note_text wait, under mu */
+	int			 note_type;
+	char			 note_text[1024];
+	char			 rotate_who[320];	/* under mu; "" = the daemon's pid */
 	_Atomic bool		 resume_req;
 	_Atomic bool		 reconf_req;
 	_Atomic bool		 finished;
@@ -287,6 +291,26 @@ writer_rotate(struct writer *w)
 }
 
 void
+writer_rotate_by(struct writer *w, const char *who)
+{
+	pthread_mutex_lock(&w->mu);
+	snprintf(w->rotate_who, sizeof(w->rotate_who), "%s", who);
+	pthread_mutex_unlock(&w->mu);
+	writer_rotate(w);
+}
+
+void
+writer_note(struct writer *w, int type, const char *text)
+{
+	pthread_mutex_lock(&w->mu);
+	w->note_type = type;
+	snprintf(w->note_text, sizeof(w->note_text), "%s", text);
+	pthread_mutex_unlock(&w->mu);
+	atomic_store(&w->note_req, true);
+	kick(w);
+}
+
+void
 writer_resume(struct writer *w)
 {
 	atomic_store(&w->resume_req, true);
@@ -332,12 +356,21 @@ add_daemon_record(struct writer *w, int type, const char *text)
 static void
 add_segment_marker(struct writer *w)
 {
-	char text[512];
+	char text[1024], who[sizeof(w->rotate_who)] = "";
 
+	/* A requested rotation names its sender when the request did. */
+	if (strcmp(w->rotate_reason, "request") == 0) {
+		pthread_mutex_lock(&w->mu);
+		memcpy(who, w->rotate_who, sizeof(who));
+		w->rotate_who[0] = '\0';
+		pthread_mutex_unlock(&w->mu);
+	}
+	if (who[0] == '\0')
+		snprintf(who, sizeof(who), "pid=%ld", (long)getpid());
 	snprintf(text, sizeof(text),
-	    "op=rotate-logs segment=%llu reason=%s pid=%ld %s res=success",
+	    "op=rotate-logs segment=%llu reason=%s %s %s res=success",
 	    (unsigned long long)spool_segment(w->spool), w->rotate_reason,
-	    (long)getpid(), w->chain_fields);
+	    who, w->chain_fields);
 	add_daemon_record(w, AUDIT_DAEMON_ROTATE, text);
 	if (w->chain_break != NULL) {
 		snprintf(text, sizeof(text),
@@ -394,6 +427,24 @@ format_record(struct writer *w, char *out, size_t cap, const struct ring_rec *r)
 	if (n < 0 && (w->ws.log_format != CONFIG_FORMAT_ENRICHED || w->enr == NULL))
 		n = format_raw(out + p, cap - p, (int)r->tag, r->data, r->len);
 	return n < 0 ? n : n + (ssize_t)p;
+}
+
+/*
+ * The kernel says a rule was removed (auditctl -d, or each rule of an
+ * auditctl -D such as augenrules --load starts with): the main thread
+ * checks that the rule excluding our own pid is still in. Only
+ * CONFIG_CHANGE records are looked at, and they are rare.
+ */
+static void
+note_config_change(struct writer *w, const struct ring_rec *r)
+{
+	static const char op[] = "op=remove_rule ";
+
+	if (memmem(r->data, r->len, op, sizeof(op) - 1) == NULL)
+		return;
+	stat_add(&w->st->rules_removed, 1);
+	if (w->notify)
+		w->notify(w->notify_arg);
 }
 
 /* ---- writing --------------------------------------------------------- */
@@ -1121,6 +1172,8 @@ write_batch(struct writer *w)
 		} else {
 			n = format_record(w, w->batch + len, w->batch_cap - len, &rec);
 			written++;
+			if (rec.tag == AUDIT_CONFIG_CHANGE)
+				note_config_change(w, &rec);
 		}
 		/* Cannot happen: the batch has room for a longest line past
 		 * limit, and the receiver caps a record's length. */
@@ -1204,6 +1257,16 @@ take_requests(struct writer *w)
 		if (set_cursors(w) < 0)
 			log_warnx("writer: too many consumer cursors, a bad name or a path too long");
 		run_retention(w);
+	}
+	if (atomic_exchange(&w->note_req, false)) {
+		char text[sizeof(w->note_text)];
+		int type;
+
+		pthread_mutex_lock(&w->mu);
+		type = w->note_type;
+		memcpy(text, w->note_text, sizeof(text));
+		pthread_mutex_unlock(&w->mu);
+		add_daemon_record(w, type, text);
 	}
 	/* Waits for the records ahead of it (see rotate). */
 	if (w->pre_len == 0 && atomic_exchange(&w->rotate_req, false))

@@ -100,6 +100,18 @@ void writer_wake(struct writer *w);
 
 /* Ask for a rotation (SIGUSR1, rauditctl rotate). */
 void writer_rotate(struct writer *w);
+/*
+ * The same for a SIGUSR1 whose sender is known: who ("auid=A pid=P subj=S")
+ * takes the place of the daemon's own pid in the new segment's marker, as
+ * auditd's DAEMON_ROTATE names the sender.
+ */
+void writer_rotate_by(struct writer *w, const char *who);
+
+/*
+ * Write a daemon record of type with text (a DAEMON_CONFIG after a reload)
+ * ahead of the next batch. One at a time: a note not yet written is replaced.
+ */
+void writer_note(struct writer *w, int type, const char *text);
 
 /* Retry a degraded disk now instead of at the next timer (SIGUSR2). */
 void writer_resume(struct writer *w);

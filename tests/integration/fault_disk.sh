@@ -32,6 +32,7 @@ scenario() {
 	cat >"$WORK/rauditd.conf" <<-CONF
 	spool_dir = $MNT/spool
 	run_dir = $WORK/run
+	rules = none
 	enable = yes
 	backlog_limit = 8192
 	retry_interval = 100

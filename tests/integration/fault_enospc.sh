@@ -24,6 +24,7 @@ mount -t tmpfs -o size=2m,mode=0700 tmpfs "$FS" || fail "cannot mount a tmpfs"
 cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $FS/spool
 run_dir = $WORK/run
+rules = none
 enable = yes
 backlog_limit = 8192
 ring_size = 1M

@@ -32,6 +32,7 @@ faultfs_mount
 cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $MNT/spool
 run_dir = $WORK/run
+rules = none
 enable = yes
 backlog_limit = 8192
 ring_size = 1M

@@ -24,6 +24,7 @@ kernel_save
 cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $WORK/spool
 run_dir = $WORK/run
+rules = none
 enable = yes
 backlog_limit = 64
 monitor_interval = 100

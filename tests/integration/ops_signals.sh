@@ -18,6 +18,7 @@ write_conf() {
 	cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $WORK/spool
 run_dir = $WORK/run
+rules = none
 segment_size = 1M
 num_segments = 0
 freq = $1
@@ -37,14 +38,19 @@ wait_for 10 log_has '^rauditd: started' || fail "no start message"
 [ "$(segments)" = 1 ] || fail "expected one segment at start, found $(segments)"
 
 # ---- USR1: rotate -------------------------------------------------------
-sig USR1
+# Sent from a process whose pid is known: the marker names the sender (its
+# login uid, or its uid when it has none) as auditd's DAEMON_ROTATE does.
+bash -c 'echo $$ >"$1"; exec /bin/kill -USR1 "$2"' usr1 "$WORK/usr1.pid" "$RPID" || fail "kill -USR1"
+USR1_PID=$(cat "$WORK/usr1.pid")
+USR1_AUID=$(cat /proc/self/loginuid)
+[ "$USR1_AUID" = 4294967295 ] && USR1_AUID=$(id -u)
 wait_for 10 test -e "$WORK/spool/audit-00000002.log" || fail "USR1 did not open segment 2"
 log_has 'rotating on SIGUSR1' || fail "no rotation message"
 # The marker is the writer's first record in the new segment.
 first_line() { [ -n "$(head -1 "$WORK/spool/audit-00000002.log")" ]; }
 wait_for 10 first_line || fail "segment 2 stays empty"
 head -1 "$WORK/spool/audit-00000002.log" |
-	grep -Eq '^type=DAEMON_ROTATE msg=audit\([0-9]+\.[0-9]{3}:[0-9]+\): op=rotate-logs segment=2 reason=request pid='"$RPID"' chain=sha256 chain_seg=1 chain_digest=[0-9a-f]{64} chain_link=[0-9a-f]{64} res=success$' ||
+	grep -Eq '^type=DAEMON_ROTATE msg=audit\([0-9]+\.[0-9]{3}:[0-9]+\): op=rotate-logs segment=2 reason=request auid='"$USR1_AUID"' pid='"$USR1_PID"' subj=[^ ]+ chain=sha256 chain_seg=1 chain_digest=[0-9a-f]{64} chain_link=[0-9a-f]{64} res=success$' ||
 	fail "segment 2 does not start with its marker: $(head -1 "$WORK/spool/audit-00000002.log")"
 head -1 "$WORK/spool/audit-00000001.log" | grep -q '^type=DAEMON_ROTATE .* segment=1 reason=start ' ||
 	fail "segment 1 does not start with its marker"

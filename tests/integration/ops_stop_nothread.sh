@@ -51,6 +51,7 @@ C
 cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $WORK/spool
 run_dir = $WORK/run
+rules = none
 exclude_self = yes
 CONF
 log_has() { grep -Eq -- "$1" "$WORK/rauditd.log"; }

@@ -34,6 +34,7 @@ cleanup() {
 		fi
 	fi
 	[ -n "${K_ENABLED:-}" ] && kernel_restore
+	timeout 5 auditctl -D -k rauditd_unit_rules >/dev/null 2>&1
 	local d
 	for d in $CGDIRS; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
@@ -128,6 +129,7 @@ if command -v strace >/dev/null 2>&1 && command -v systemd-analyze >/dev/null 2>
 	cat >"$WORK/trace.conf" <<CONF
 spool_dir = $WORK/tspool
 run_dir = $WORK/trun
+rules = none
 stats_interval = 1
 metrics_file = $WORK/trace.prom
 control_group = $(id -gn)
@@ -232,6 +234,7 @@ write_conf() {
 	cat >"$CONF" <<CONF
 spool_dir = $B/w/spool
 run_dir = $B/w/run
+rules = none
 stats_interval = 1
 exclude_self = no
 lock_ring = yes
@@ -295,6 +298,29 @@ SC stop rauditd-ops || fail "stop"
 wait_for 10 unregistered || fail "still registered after stop: $(kstat pid)"
 tail -1 "$(ls "$B"/w/spool/audit-*.log | tail -1)" | grep -q '^type=DAEMON_END ' || fail "no DAEMON_END after stop"
 note "systemctl stop: Result=success, exit 0, DAEMON_END last, kernel pid 0"
+
+# -- rules = augenrules in the sandbox: augenrules compiles rules.d into
+# /etc/audit/audit.rules (ReadWritePaths=) and auditctl loads it, with
+# rauditd's capabilities. /etc/audit is a copy bind-mounted in this private
+# mount namespace, holding only a rule of this test.
+cp -a /etc/audit "$B/etc-audit" && rm -f "$B"/etc-audit/rules.d/* &&
+	printf -- '-a always,exit -F arch=b64 -S openat -F uid=65534 -k rauditd_unit_rules\n' \
+	    >"$B/etc-audit/rules.d/rauditd-unit.rules" || fail "copying /etc/audit"
+mount --bind "$B/etc-audit" /etc/audit || fail "bind-mounting the copy of /etc/audit"
+write_conf
+sed -i 's/^rules = none$/rules = augenrules/' "$CONF"
+install_unit rules
+SC start rauditd-ops || { cat "$LOGF"; fail "start with rules = augenrules failed"; }
+pid=$(prop MainPID)
+echo "$pid" >"$WORK/mainpid"
+timeout 5 auditctl -l | grep -q 'key=rauditd_unit_rules$' ||
+	fail "rules.d's rule is not loaded: $(timeout 5 auditctl -l); log: $(cat "$LOGF")"
+grep -q 'rauditd_unit_rules' /etc/audit/audit.rules || fail "augenrules did not write /etc/audit/audit.rules"
+grep -q 'rules: loaded /etc/audit/audit.rules' "$LOGF" || fail "no 'rules: loaded' in the log: $(cat "$LOGF")"
+SC stop rauditd-ops || fail "stop"
+timeout 5 auditctl -D -k rauditd_unit_rules >/dev/null || fail "deleting the test rule"
+umount /etc/audit
+note "rules = augenrules: rules.d compiled into /etc/audit/audit.rules and loaded before READY"
 
 # -- no restart on a config or usage error --
 write_conf 'no_such_key = 1'

@@ -18,6 +18,7 @@ conf() {
 	cat >"$WORK/rauditd.conf" <<-CONF
 	spool_dir = $WORK/spool
 	run_dir = $WORK/run
+	rules = none
 	priority_boost = 4
 	CONF
 	printf '%s\n' "$@" >>"$WORK/rauditd.conf"

@@ -35,6 +35,7 @@ kernel_save
 cat >"$WORK/rauditd.conf" <<CONF
 spool_dir = $WORK/spool
 run_dir = $WORK/run
+rules = none
 CONF
 log_has() { grep -Eq -- "$1" "$WORK/rauditd.log"; }
 

@@ -1432,6 +1432,49 @@ ring_pos(struct ring *r)
  * note names the ring position the batch started at, and the tail is past
  * it. Settling twice (a crash while settling) skips nothing more.
  */
+/*
+ * Issue 12: a CONFIG_CHANGE op=remove_rule is counted and wakes the owner
+ * (who checks its exclude rule); an add, or the same text in another
+ * record type (record text is hostile), is not. A note (DAEMON_CONFIG) is
+ * written into the stream.
+ */
+static void
+test_config_change_and_note(void **state)
+{
+	struct fx *f = *state;
+	struct seg *segs;
+	size_t n;
+	bool found = false;
+	uint64_t before;
+
+	start(f);
+	before = atomic_load(&f->notifies);
+	push_record(f, AUDIT_CONFIG_CHANGE,
+	    "auid=0 ses=1 op=add_rule key=\"k\" list=4 res=1");
+	push_record(f, AUDIT_PATH, "item=0 name=\"op=remove_rule \" nametype=NORMAL");
+	assert_true(wait_written(f, 2));
+	assert_int_equal(stat_get(&f->st.rules_removed), 0);
+	push_record(f, AUDIT_CONFIG_CHANGE,
+	    "auid=0 ses=1 op=remove_rule key=(null) list=4 res=1");
+	assert_true(wait_written(f, 3));
+	assert_int_equal(stat_get(&f->st.rules_removed), 1);
+	assert_true(atomic_load(&f->notifies) > before);
+	writer_note(f->w, AUDIT_DAEMON_CONFIG,
+	    "op=reconfigure state=changed auid=0 pid=42 subj=? res=success");
+	push_numbered(f, 3);
+	assert_true(wait_written(f, 4));
+	stop(f);
+	segs = load_spool(f->dir, &n);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < segs[i].n; j++)
+			if (strncmp(segs[i].line[j], "type=DAEMON_CONFIG ", 19) == 0 &&
+			    strstr(segs[i].line[j], "): op=reconfigure state=changed auid=0 "
+			    "pid=42 subj=? res=success") != NULL)
+				found = true;
+	assert_true(found);
+	free_segments(segs, n);
+}
+
 static void
 test_settle_inflight(void **state)
 {
@@ -1530,6 +1573,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_basic_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_change_and_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loss_marker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_request, setup, teardown),
