@@ -236,7 +236,7 @@ handover_exec(const char *exe, char **argv, int audit_fd, const struct ring *r,
 	snprintf(nice_s, sizeof(nice_s), "%d", nice);
 	if (setenv(HANDOVER_ENV_FDS, fds, 1) < 0 || setenv(HANDOVER_ENV_STATE, state, 1) < 0 ||
 	    setenv(HANDOVER_ENV_NICE, nice_s, 1) < 0 ||
-	    (rc = handover_cloexec(audit_fd, false)) < 0 || (rc = handover_cloexec(rfd, false)) < 0) {
+	    handover_cloexec(audit_fd, false) < 0 || handover_cloexec(rfd, false) < 0) {
 		rc = -errno;
 		log_warn("upgrade: preparing the hand-over");
 		goto fail;

@@ -191,8 +191,14 @@ kaudit_signal_info(int fd, uint32_t *auid, pid_t *pid, char *ctx, size_t ctxlen)
 	u.b[sizeof(u) - 1] = '\0';
 	*auid = u.si.uid;
 	*pid = u.si.pid;
-	for (i = sizeof(u.si); u.b[i] != '\0' && o + 1 < ctxlen; i++, o++)
-		ctx[o] = (u.b[i] > ' ' && u.b[i] < 0x7f) ? u.b[i] : '?';
+	for (i = sizeof(u.si); u.b[i] != '\0' && o + 1 < ctxlen; i++, o++) {
+		char ch = u.b[i];
+
+		/* The context goes into a record field: printable, no blank. */
+		if (ch <= ' ' || ch >= 0x7f)
+			ch = '?';
+		ctx[o] = ch;
+	}
 	if (ctxlen > 0)
 		ctx[o] = '\0';
 	return 0;

@@ -1107,7 +1107,7 @@ register_kernel(struct daemon *d)
 
 	if (d->test_input != NULL || d->ho.kind == HANDOVER_REEXEC)
 		return;
-	if ((rc = kreg_apply(&d->kreg, &d->cfg, err, sizeof(err))) < 0)
+	if (kreg_apply(&d->kreg, &d->cfg, err, sizeof(err)) < 0)
 		fatalx(EXIT_KERNEL, "%s", err);
 	if (stored)
 		stat_set(&d->carried_socket,

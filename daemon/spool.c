@@ -595,12 +595,11 @@ set_owner_at(int dirfd, const char *name, gid_t owner, mode_t mode)
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP ? -ENOTSUP : -errno;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 ||
+	    (S_ISREG(st.st_mode) && (fchown(fd, 0, owner) < 0 || fchmod(fd, mode) < 0)))
 		rc = -errno;
 	else if (!S_ISREG(st.st_mode))
 		rc = -ENOTSUP;
-	else if (fchown(fd, 0, owner) < 0 || fchmod(fd, mode) < 0)
-		rc = -errno;
 	close(fd);
 	return rc;
 }
