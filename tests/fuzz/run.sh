@@ -11,10 +11,10 @@
 #   CC          a clang with libFuzzer (default clang; Debian: clang and
 #               libclang-rt-14-dev)
 #
-# Each target is compiled in one clang invocation together with the
-# daemon/*.c files it exercises, with -fsanitize=fuzzer,address,undefined
-# and UBSan made fatal, against a build_config.h written here, so no
-# configure run is needed. Every file under tests/fuzz/regressions/TARGET/
+# The daemon's modules are compiled once into an archive and each target
+# is linked against it, with -fsanitize=fuzzer,address,undefined and UBSan
+# made fatal, against a build_config.h written here, so no configure run
+# is needed. Every file under tests/fuzz/regressions/TARGET/
 # is replayed first (a crash once found stays fixed), then the target runs
 # from the seed corpus tests/fuzz/corpus/TARGET/; new inputs go to a
 # working corpus in the build directory, never into the tree. A finding
@@ -49,20 +49,33 @@ H
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-I$B -I$top/daemon $(pkg-config --cflags audit auparse 2>/dev/null || true)"
-LIBS="$(pkg-config --libs audit auparse 2>/dev/null || echo -laudit -lauparse) -lev -pthread"
+DEPS="audit auparse libcrypto libsystemd relp"
+CFLAGS="$CFLAGS $(pkg-config --cflags $DEPS 2>/dev/null || true)"
+LIBCFLAGS=$(echo "$CFLAGS" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
+LIBS="$B/libfuzzdaemon.a $(pkg-config --libs $DEPS 2>/dev/null || echo -laudit -lauparse -lcrypto -lsystemd -lrelp) -lev -pthread"
 
-# What each target compiles besides itself, and its input size limit.
-sources() {
-	case $1 in
-	fuzz_netlink)      echo daemon/netlink_rx.c daemon/ring.c daemon/seqgap.c daemon/format.c ;;
-	fuzz_format)       echo daemon/format.c ;;
-	fuzz_config)       echo daemon/config.c ;;
-	fuzz_spool_reader) echo daemon/spool.c ;;
-	# rauditctl.c is #included by the target (its parser is static).
-	fuzz_control)      echo daemon/control.c daemon/config.c daemon/kaudit.c daemon/spool.c ;;
-	*) echo "run.sh: unknown target $1" >&2; exit 2 ;;
-	esac
+# Every target links the daemon's modules as one archive (every daemon/*.c
+# but the programs' mains), built once here with the sanitizers and fuzzer
+# instrumentation: a module that gains a dependency needs no list updated.
+lib_sources() {
+	for f in "$top"/daemon/*.c; do
+		case ${f##*/} in
+		rauditd.c|rauditctl.c|rauditd-ship.c|rauditd-dispatch.c) ;;
+		*) echo "$f" ;;
+		esac
+	done
 }
+build_lib() {
+	mkdir -p "$B/obj"
+	rm -f "$B/obj"/*.o "$B/libfuzzdaemon.a"
+	for f in $(lib_sources); do
+		o="$B/obj/$(basename "$f" .c).o"
+		# shellcheck disable=SC2086
+		$CC $LIBCFLAGS -c -o "$o" "$f" || return 1
+	done
+	ar rcs "$B/libfuzzdaemon.a" "$B/obj"/*.o
+}
+
 max_len() {
 	case $1 in
 	fuzz_netlink|fuzz_format) echo 20000 ;;
@@ -77,12 +90,16 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 status=0
 summary=""
+echo "== the daemon's modules"
+build_lib || { echo "run.sh: building the daemon's modules failed" >&2; exit 1; }
 for t in $targets; do
-	srcs=""
-	for s in $(sources "$t"); do srcs="$srcs $top/$s"; done
+	case $t in
+	fuzz_netlink|fuzz_format|fuzz_config|fuzz_spool_reader|fuzz_control) ;;
+	*) echo "run.sh: unknown target $t" >&2; exit 2 ;;
+	esac
 	echo "== $t: build"
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -o "$B/$t" "$here/$t.c" $srcs $LIBS
+	$CC $CFLAGS -o "$B/$t" "$here/$t.c" $LIBS
 
 	# Regressions first: every file is one input, run once.
 	if [ -d "$here/regressions/$t" ] && [ -n "$(ls -A "$here/regressions/$t")" ]; then
