@@ -40,6 +40,7 @@
 #include "netlink_rx.h"
 #include "notify.h"
 #include "priv.h"
+#include "progstart.h"
 #include "reload.h"
 #include "report.h"
 #include "ring.h"
@@ -911,15 +912,11 @@ parse_args(struct daemon *d, int argc, char **argv, bool *check)
 static int
 load_config(struct daemon *d, bool check)
 {
-	char err[CONFIG_ERR_MAX];
+	const struct progstart ps = { .prog = "rauditd", .cfg_path = d->cfg_path };
 
-	config_defaults(&d->cfg);
-	if (config_load(&d->cfg, d->cfg_path, err, sizeof(err)) < 0 ||
-	    /* Whoever can write the configuration controls the audit trail. */
-	    priv_check_path(d->cfg_path, "config file", err, sizeof(err)) < 0) {
-		fprintf(stderr, "rauditd: %s\n", err);
+	/* Whoever can write the configuration controls the audit trail. */
+	if (progstart_config(&ps, &d->cfg) != 0)
 		return EXIT_CONFIG;
-	}
 	if (check) {
 		config_print(&d->cfg, stdout);
 		auditview_print_check(stdout, d->cfg.auditd_view);
