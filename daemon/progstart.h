@@ -8,6 +8,7 @@
 #ifndef RAUDITD_PROGSTART_H
 #define RAUDITD_PROGSTART_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -24,12 +25,25 @@ struct progstart {
 	bool		 foreground;	/* -f (and -d) */
 	bool		 debug;		/* -d */
 	bool		 check;		/* -n */
+
+	/*
+	 * Options only this program has, or NULL: their getopt letters, their
+	 * long forms (at most PROGSTART_EXTRA_MAX, NULL-terminated) and the
+	 * handler, which returns -1 to go on or the exit status to end with.
+	 */
+	const char		*extra_short;
+	const struct option	*extra_long;
+	int			(*extra)(struct progstart *ps, int ch, const char *arg);
+	void			*arg;		/* for the handler */
 };
 
+#define PROGSTART_EXTRA_MAX	8
+
 /*
- * Parse -f -c -n -d -h -V (and their long forms) into ps. Returns -1 to go
- * on, or the exit status when the process is done: 0 after -h or -V,
- * PROGSTART_EXIT_USAGE for anything else.
+ * Parse -f -c -n -d -h -V (and their long forms) and ps's extra options
+ * into ps. Returns -1 to go on, or the exit status when the process is
+ * done: 0 after -h or -V, PROGSTART_EXIT_USAGE for a bad command line, or
+ * what the extra handler returned.
  */
 int	progstart_args(struct progstart *ps, int argc, char **argv);
 
