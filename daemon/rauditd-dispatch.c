@@ -18,10 +18,6 @@
 #include "plugins.h"
 #include "progstart.h"
 
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
-
 /* Exit status; documented in rauditd-dispatch(8) and used by the unit file. */
 enum {
 	EXIT_OK = 0,

@@ -19,10 +19,6 @@
 #include "progstart.h"
 #include "ship.h"
 
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
-
 /* Exit status; documented in rauditd-ship(8) and used by the unit file. */
 enum {
 	EXIT_OK = 0,

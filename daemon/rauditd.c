@@ -52,10 +52,6 @@
 #include "thread.h"
 #include "writer.h"
 
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
-
 /* Exit status; documented in rauditd(8) and used by the unit file. */
 enum {
 	EXIT_OK = 0,

@@ -203,8 +203,7 @@ void
 spool_lag_free(struct spool_lag *lag)
 {
 	free(lag->seg);
-	lag->seg = NULL;
-	lag->n = 0;
+	*lag = (struct spool_lag){ .seg = NULL };
 }
 
 bool
