@@ -17,6 +17,7 @@
 #include "build_config.h"
 
 #include "auditview.h"
+#include "kvline.h"
 #include "migrate.h"
 #include "spool.h"
 
@@ -24,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,18 +47,6 @@ struct auditview {
 	unsigned	 nsaved;
 	unsigned	 moved;			/* files auditview_open moved */
 };
-
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *
 auditview_auditd_conf(void)
@@ -101,7 +89,7 @@ auditview_log_file(const char *conf, char *buf, size_t len, char *err, size_t er
 		return 0;
 	}
 	if (rc == 0 && buf[0] != '/') {
-		seterr(err, errlen, "%s: log_file \"%s\" is not an absolute path", conf, buf);
+		kvline_seterr(err, errlen, NULL, 0, "%s: log_file \"%s\" is not an absolute path", conf, buf);
 		return -EINVAL;
 	}
 	return rc;
@@ -156,12 +144,12 @@ saved_dir(struct auditview *v, const struct stat *parent, char *err, size_t errl
 	if (fstatat(v->dfd, v->saved, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		goto fail;
 	if (!S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "%s/%s: not a directory", v->dir, v->saved);
+		kvline_seterr(err, errlen, NULL, 0, "%s/%s: not a directory", v->dir, v->saved);
 		return -ENOTDIR;
 	}
 	return 0;
 fail:
-	seterr(err, errlen, "%s/%s: %s", v->dir, v->saved, strerror(errno));
+	kvline_seterr(err, errlen, NULL, 0, "%s/%s: %s", v->dir, v->saved, strerror(errno));
 	return -errno;
 }
 
@@ -177,7 +165,7 @@ save_one(struct auditview *v, const struct stat *parent, const char *name,
 	sfd = openat(v->dfd, v->saved, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 || renameat2(v->dfd, name, sfd, name, RENAME_NOREPLACE) < 0) {
 		rc = -errno;
-		seterr(err, errlen, "%s: cannot move %s into %s: %s%s", v->dir, name,
+		kvline_seterr(err, errlen, NULL, 0, "%s: cannot move %s into %s: %s%s", v->dir, name,
 		    v->saved, strerror(-rc), rc == -EEXIST ?
 		    " (an older copy is there: move it away; nothing was replaced)" : "");
 		goto fail;
@@ -218,7 +206,7 @@ save_existing(struct auditview *v, const struct stat *parent, char *err, size_t 
 	return rc;
 fail:
 	rc = -errno;
-	seterr(err, errlen, "%s: %s", v->dir, strerror(-rc));
+	kvline_seterr(err, errlen, NULL, 0, "%s: %s", v->dir, strerror(-rc));
 	return rc;
 }
 
@@ -261,7 +249,7 @@ auditview_open(const char *log_file, char *err, size_t errlen)
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (v->savednum = calloc(AUDITVIEW_SAVED_MAX, sizeof(*v->savednum))) == NULL) {
 		rc = -ENOMEM;
-		seterr(err, errlen, "out of memory");
+		kvline_seterr(err, errlen, NULL, 0, "out of memory");
 		goto fail;
 	}
 	v->dfd = -1;
@@ -269,13 +257,13 @@ auditview_open(const char *log_file, char *err, size_t errlen)
 	rc = -EINVAL;
 	if (log_file[0] != '/' || slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
 	    strcmp(slash + 1, "..") == 0) {
-		seterr(err, errlen, "log_file \"%s\": not an absolute file path", log_file);
+		kvline_seterr(err, errlen, NULL, 0, "log_file \"%s\": not an absolute file path", log_file);
 		goto fail;
 	}
 	if ((size_t)(slash - log_file) >= sizeof(v->dir) ||
 	    strlen(slash + 1) >= sizeof(v->base)) {
 		rc = -ENAMETOOLONG;
-		seterr(err, errlen, "log_file \"%s\": name too long", log_file);
+		kvline_seterr(err, errlen, NULL, 0, "log_file \"%s\": name too long", log_file);
 		goto fail;
 	}
 	snprintf(v->dir, sizeof(v->dir), "%.*s", slash == log_file ? 1 : (int)(slash - log_file),
@@ -287,20 +275,20 @@ auditview_open(const char *log_file, char *err, size_t errlen)
 	if ((v->dfd = open(v->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(v->dfd, &st) < 0) {
 		rc = -errno;
-		seterr(err, errlen, "%s: %s", v->dir, strerror(-rc));
+		kvline_seterr(err, errlen, NULL, 0, "%s: %s", v->dir, strerror(-rc));
 		goto fail;
 	}
 	/* Whoever may write here could point auditd's tools anywhere. */
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022) != 0) {
 		rc = -EPERM;
-		seterr(err, errlen, "%s: owned by uid %u or writable by group or others; "
+		kvline_seterr(err, errlen, NULL, 0, "%s: owned by uid %u or writable by group or others; "
 		    "refusing to keep the view there", v->dir, (unsigned)st.st_uid);
 		goto fail;
 	}
 	if ((rc = save_existing(v, &st, err, errlen)) < 0)
 		goto fail;
 	if ((rc = list_saved(v)) < 0) {
-		seterr(err, errlen, "%s/%s: %s", v->dir, v->saved, strerror(-rc));
+		kvline_seterr(err, errlen, NULL, 0, "%s/%s: %s", v->dir, v->saved, strerror(-rc));
 		goto fail;
 	}
 	return v;
@@ -330,7 +318,7 @@ link_one(struct auditview *v, const char *name, const char *target, char *err, s
 
 	if (fstatat(v->dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISLNK(st.st_mode)) {
-			seterr(err, errlen, "%s/%s: not a symbolic link; not replaced", v->dir, name);
+			kvline_seterr(err, errlen, NULL, 0, "%s/%s: not a symbolic link; not replaced", v->dir, name);
 			return -EEXIST;
 		}
 		n = readlinkat(v->dfd, name, cur, sizeof(cur) - 1);
@@ -340,7 +328,7 @@ link_one(struct auditview *v, const char *name, const char *target, char *err, s
 		goto fail;
 	if (fstatat(v->dfd, v->tmp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISLNK(st.st_mode)) {
-			seterr(err, errlen, "%s/%s: not a symbolic link; not replaced", v->dir, v->tmp);
+			kvline_seterr(err, errlen, NULL, 0, "%s/%s: not a symbolic link; not replaced", v->dir, v->tmp);
 			return -EEXIST;
 		}
 		if (unlinkat(v->dfd, v->tmp, 0) < 0)
@@ -350,7 +338,7 @@ link_one(struct auditview *v, const char *name, const char *target, char *err, s
 		goto fail;
 	return 0;
 fail:
-	seterr(err, errlen, "%s/%s: %s", v->dir, name, strerror(errno));
+	kvline_seterr(err, errlen, NULL, 0, "%s/%s: %s", v->dir, name, strerror(errno));
 	return -errno;
 }
 
@@ -366,7 +354,7 @@ remove_stale(struct auditview *v, unsigned from, char *err, size_t errlen)
 		if (fstatat(v->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
 			return 0;
 		if (unlinkat(v->dfd, name, 0) < 0) {
-			seterr(err, errlen, "%s/%s: %s", v->dir, name, strerror(errno));
+			kvline_seterr(err, errlen, NULL, 0, "%s/%s: %s", v->dir, name, strerror(errno));
 			return -errno;
 		}
 	}
@@ -381,7 +369,7 @@ auditview_update(struct auditview *v, const char *spool_dir,
 	int rc;
 
 	if (spool_dir[0] != '/' || total > UINT_MAX / 2) {
-		seterr(err, errlen, "spool_dir \"%s\": not an absolute path", spool_dir);
+		kvline_seterr(err, errlen, NULL, 0, "spool_dir \"%s\": not an absolute path", spool_dir);
 		return -EINVAL;
 	}
 	/* Highest number first: a concurrent reader sees duplicates, never a gap. */
@@ -395,7 +383,7 @@ auditview_update(struct auditview *v, const char *spool_dir,
 			rc = snprintf(target, sizeof(target), "%s/%s", v->saved, sname);
 		}
 		if (rc < 0 || (size_t)rc >= sizeof(target)) {
-			seterr(err, errlen, "%s: link target too long", name);
+			kvline_seterr(err, errlen, NULL, 0, "%s: link target too long", name);
 			return -ENAMETOOLONG;
 		}
 		if ((rc = link_one(v, name, target, err, errlen)) < 0)

@@ -8,12 +8,12 @@
 
 #include "config.h"
 #include "diskpolicy.h"
+#include "kvline.h"
 
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -207,23 +207,6 @@ const char *
 config_key_name(size_t i)
 {
 	return i < NKEYS ? keys[i].name : NULL;
-}
-
-static void __attribute__((format(printf, 5, 6)))
-seterr(char *err, size_t errlen, const char *name, unsigned line,
-    const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return;
-	n = snprintf(err, errlen, "%s:%u: ", name, line);
-	if (n < 0 || (size_t)n >= errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
 }
 
 static const struct key *
@@ -622,19 +605,6 @@ cross_line(const unsigned *at, size_t off_a, size_t off_b, unsigned last)
 	return l ? l : last;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 int
 config_parse_buffer(struct config *c, const char *name, const char *text,
     char *err, size_t errlen)
@@ -647,13 +617,13 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *s, *eq, *key, *val;
+		char *key, *val;
 		const struct key *k;
 		int rc;
 
 		lineno++;
 		if (len >= sizeof(line)) {
-			seterr(err, errlen, name, lineno, "line too long");
+			kvline_seterr(err, errlen, name, lineno, "line too long");
 			return -EINVAL;
 		}
 		memcpy(line, p, len);
@@ -661,33 +631,29 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 		p = nl ? nl + 1 : p + len;
 
 		if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
-			seterr(err, errlen, name, lineno, "NUL byte in line");
+			kvline_seterr(err, errlen, name, lineno, "NUL byte in line");
 			return -EINVAL;
 		}
-		s = trim(line);
-		if (*s == '\0' || *s == '#')
+		rc = kvline_split(line, &key, &val);
+		if (rc == 0)
 			continue;
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			seterr(err, errlen, name, lineno, "expected \"key = value\", got \"%s\"", s);
-			return -EINVAL;
+		if (rc < 0) {
+			kvline_seterr(err, errlen, name, lineno, "expected \"key = value\", got \"%s\"", key);
+			return rc;
 		}
-		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
 		k = find_key(key, strlen(key));
 		if (k == NULL) {
-			seterr(err, errlen, name, lineno, "unknown key \"%s\"", key);
+			kvline_seterr(err, errlen, name, lineno, "unknown key \"%s\"", key);
 			return -EINVAL;
 		}
 		if (at[k - keys] != 0) {
-			seterr(err, errlen, name, lineno, "duplicate key \"%s\"", key);
+			kvline_seterr(err, errlen, name, lineno, "duplicate key \"%s\"", key);
 			return -EINVAL;
 		}
 		at[k - keys] = lineno;
 		if (*val == '\0' && k->type != KT_NAME && k->type != KT_OPTPATH &&
 		    k->type != KT_TARGET && k->type != KT_HOST && k->type != KT_NODE) {
-			seterr(err, errlen, name, lineno, "%s: missing value", key);
+			kvline_seterr(err, errlen, name, lineno, "%s: missing value", key);
 			return -EINVAL;
 		}
 		/* "exec /path" is the one value with a blank (auditd's syntax). */
@@ -699,48 +665,48 @@ config_parse_buffer(struct config *c, const char *name, const char *text,
 			memmove(val + 5, q, strlen(q) + 1);
 			val[4] = ' ';
 		} else if (strpbrk(val, " \t") != NULL) {
-			seterr(err, errlen, name, lineno, "%s: trailing junk in \"%s\"", key, val);
+			kvline_seterr(err, errlen, name, lineno, "%s: trailing junk in \"%s\"", key, val);
 			return -EINVAL;
 		}
 		msg[0] = '\0';
 		rc = parse_value(k, c, val, msg, sizeof(msg));
 		if (rc < 0) {
-			seterr(err, errlen, name, lineno, "%s", msg);
+			kvline_seterr(err, errlen, name, lineno, "%s", msg);
 			return rc;
 		}
 	}
 
 	/* Cross-key checks: name the key that has to change. */
 	if (c->batch_size > c->ring_size / 4) {
-		seterr(err, errlen, name, cross_line(at, offsetof(struct config, batch_size), offsetof(struct config, ring_size), lineno),
+		kvline_seterr(err, errlen, name, cross_line(at, offsetof(struct config, batch_size), offsetof(struct config, ring_size), lineno),
 		    "batch_size must be at most a quarter of ring_size");
 		return -EINVAL;
 	}
 	if (c->max_spool_size != 0 && c->max_spool_size < 2 * c->segment_size) {
-		seterr(err, errlen, name,
+		kvline_seterr(err, errlen, name,
 		    cross_line(at, offsetof(struct config, max_spool_size), offsetof(struct config, segment_size), lineno),
 		    "max_spool_size must be 0 or at least twice segment_size");
 		return -EINVAL;
 	}
 	if (strcmp(c->spool_dir, c->run_dir) == 0) {
-		seterr(err, errlen, name, cross_line(at, offsetof(struct config, spool_dir), offsetof(struct config, run_dir), lineno),
+		kvline_seterr(err, errlen, name, cross_line(at, offsetof(struct config, spool_dir), offsetof(struct config, run_dir), lineno),
 		    "spool_dir and run_dir must differ");
 		return -EINVAL;
 	}
 	if (!config_space_order_ok(c)) {
-		seterr(err, errlen, name, cross_line(at, offsetof(struct config, space_left),
+		kvline_seterr(err, errlen, name, cross_line(at, offsetof(struct config, space_left),
 		    offsetof(struct config, admin_space_left),
 		    lineno), "admin_space_left must be at most space_left");
 		return -EINVAL;
 	}
 	if (c->name_format == CONFIG_NAME_USER && c->name[0] == '\0') {
-		seterr(err, errlen, name, cross_line(at, offsetof(struct config, name_format),
+		kvline_seterr(err, errlen, name, cross_line(at, offsetof(struct config, name_format),
 		    offsetof(struct config, name), lineno),
 		    "name_format = user needs a name");
 		return -EINVAL;
 	}
 	if (c->ship_reconnect_min_ms > c->ship_reconnect_max_ms) {
-		seterr(err, errlen, name, cross_line(at, offsetof(struct config, ship_reconnect_min_ms),
+		kvline_seterr(err, errlen, name, cross_line(at, offsetof(struct config, ship_reconnect_min_ms),
 		    offsetof(struct config, ship_reconnect_max_ms), lineno),
 		    "ship_reconnect_min must be at most ship_reconnect_max");
 		return -EINVAL;
@@ -826,7 +792,7 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		for (const char *q = buf; *q; q++)
 			line += *q == '\n';
 		rc = -EINVAL;
-		seterr(err, errlen, path, line, "NUL byte in line");
+		kvline_seterr(err, errlen, path, line, "NUL byte in line");
 		goto fail;
 	}
 	rc = config_parse_buffer(c, path, buf, err, errlen);

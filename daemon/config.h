@@ -128,6 +128,11 @@ struct config {
 	bool		auditd_view;
 };
 
+/* The configuration file of all four programs (the build passes the real one). */
+#ifndef RAUDITD_CONF
+#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
+#endif
+
 #define CONFIG_ERR_MAX	512
 
 /* Fill *c with the built-in defaults. */

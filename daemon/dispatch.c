@@ -129,12 +129,8 @@ struct consumer {
 	/* status */
 	uint64_t		 records, bytes, missing, bad_lines;
 	uint64_t		 missing_to;	/* segments below it are counted missing */
-	uint64_t		 base_seg, base_off, base_lines;
+	struct spool_lagbase	 lagbase;
 	uint64_t		 lag_records, lag_bytes, lag_seconds;
-};
-
-struct lagseg {
-	uint64_t	no, size, scanned, lines;
 };
 
 struct dispatch {
@@ -155,9 +151,7 @@ struct dispatch {
 	time_t			 start_time;
 	uint64_t		 reloads;
 
-	struct lagseg		*lag;
-	size_t			 nlag;
-	bool			 lag_complete;	/* every segment counted to its end */
+	struct spool_lag	 lag;		/* line counts of every segment */
 };
 
 static uint64_t
@@ -1056,153 +1050,12 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- lag and status -------------------------------------------------------------- */
 
-static int
-seg_cmp(const void *a, const void *b)
-{
-	const struct lagseg *x = a, *y = b;
-
-	return x->no < y->no ? -1 : x->no > y->no;
-}
-
-/*
- * Count the newlines of segment no in [from, to), at most *budget bytes;
- * *upto receives where counting stopped (past the last newline). Returns
- * 0, 1 when the budget ran out, or a negative errno.
- */
-static int
-count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to, uint64_t *lines,
-    uint64_t *upto, uint64_t *budget)
-{
-	char path[PATH_MAX + 32], name[SPOOL_NAME_LEN + 8], buf[64 * 1024];
-	uint64_t off = from, last = from;
-	int fd, rc = 0;
-
-	spool_segment_name(name, sizeof(name), no);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	*upto = from;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	while (off < to) {
-		size_t want = to - off < sizeof(buf) ? (size_t)(to - off) : sizeof(buf);
-		ssize_t n;
-
-		if (*budget == 0) {
-			rc = 1;
-			break;
-		}
-		if (want > *budget)
-			want = (size_t)*budget;
-		n = pread(fd, buf, want, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : 0;
-			break;
-		}
-		for (char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) {
-			(*lines)++;
-			last = off + (uint64_t)(p - buf) + 1;
-		}
-		off += (uint64_t)n;
-		*budget -= (uint64_t)n;
-	}
-	close(fd);
-	*upto = rc == 1 ? off : last;
-	return rc;
-}
-
-/* Line counts of every segment, carried over from the last update. */
-static void
-lag_scan(struct dispatch *d)
-{
-	struct lagseg *now = NULL;
-	size_t n = 0, cap = 0, j = 0;
-	uint64_t budget = DISPATCH_LAG_SCAN_MAX, upto;
-	bool complete = true;
-	DIR *dir = opendir(d->cfg.spool_dir);
-	struct dirent *de;
-
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) { /* cppcheck-suppress readdirCalled */
-		struct stat st;
-		uint64_t no;
-
-		if (!spool_parse_name(de->d_name, &no) ||
-		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			struct lagseg *nv = realloc(now, nc * sizeof(*nv));
-			if (nv == NULL)
-				break;
-			now = nv;
-			cap = nc;
-		}
-		now[n].no = no;
-		now[n].size = (uint64_t)st.st_size;
-		now[n].scanned = now[n].lines = 0;
-		n++;
-	}
-	closedir(dir);
-	if (n > 1)
-		qsort(now, n, sizeof(*now), seg_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct lagseg *g = &now[i];
-
-		while (j < d->nlag && d->lag[j].no < g->no)
-			j++;
-		if (j < d->nlag && d->lag[j].no == g->no && d->lag[j].scanned <= g->size) {
-			g->scanned = d->lag[j].scanned;
-			g->lines = d->lag[j].lines;
-		}
-		if (g->scanned < g->size) {
-			int rc = count_lines(d->cfg.spool_dir, g->no, g->scanned, g->size, &g->lines,
-			    &upto, &budget);
-
-			if (rc >= 0)
-				g->scanned = upto;
-			if (rc != 0)
-				complete = false;
-		}
-	}
-	d->lag_complete = complete;
-	free(d->lag);
-	d->lag = now;
-	d->nlag = n;
-}
-
 /* Records and bytes from pos to the end of the spool's data. */
 static void
 lag_of(struct dispatch *d, struct consumer *c, const struct spool_pos *pos)
 {
-	uint64_t records = 0, bytes = 0, upto, all = UINT64_MAX;
-	bool base_present = false;
-
-	for (size_t i = 0; i < d->nlag; i++) {
-		if (d->lag[i].no < pos->segment)
-			continue;
-		records += d->lag[i].lines;
-		bytes += d->lag[i].scanned;
-		if (d->lag[i].no == pos->segment)
-			base_present = true;
-	}
-	if (c->base_seg != pos->segment || c->base_off > pos->offset) {
-		c->base_seg = pos->segment;
-		c->base_off = c->base_lines = 0;
-	}
-	if (base_present && c->base_off < pos->offset &&
-	    count_lines(d->cfg.spool_dir, pos->segment, c->base_off, pos->offset,
-	    &c->base_lines, &upto, &all) == 0)
-		c->base_off = pos->offset;
-	if (base_present) {
-		records = records > c->base_lines ? records - c->base_lines : 0;
-		bytes = bytes > pos->offset ? bytes - pos->offset : 0;
-	}
-	c->lag_records = records;
-	c->lag_bytes = bytes;
+	spool_lag_behind(d->cfg.spool_dir, &d->lag, pos, &c->lagbase, &c->lag_records,
+	    &c->lag_bytes);
 }
 
 /* Age of the oldest record the consumer has not read. */
@@ -1278,12 +1131,13 @@ status_write(struct dispatch *d)
 	text = malloc(cap);
 	if (text == NULL)
 		return;
-	lag_scan(d);
+	/* Line counts of every segment, carried over from the last update. */
+	(void)spool_lag_update(d->cfg.spool_dir, &d->lag, 0, DISPATCH_LAG_SCAN_MAX);
 	n = snprintf(text, cap, "dispatch_version %s\ndispatch_pid %ld\ndispatch_uptime_s %lld\n"
 	    "dispatch_updated %lld\ndispatch_reloads %llu\ndispatch_plugin_dir %s\n"
 	    "dispatch_consumers %zu\ndispatch_lag_complete %d\n", PACKAGE_VERSION,
 	    (long)getpid(), (long long)(time(NULL) - d->start_time), (long long)time(NULL),
-	    (unsigned long long)d->reloads, d->cfg.plugin_dir, count, d->lag_complete ? 1 : 0);
+	    (unsigned long long)d->reloads, d->cfg.plugin_dir, count, d->lag.complete ? 1 : 0);
 	len = n > 0 ? (size_t)n : 0;
 	for (struct consumer *c = d->list; c && len < cap; c = c->next) {
 		n = status_consumer(d, c, text + len, cap - len);
@@ -1601,6 +1455,6 @@ dispatch_close(struct dispatch *d)
 	}
 	if (d->ifd >= 0)
 		close(d->ifd);
-	free(d->lag);
+	spool_lag_free(&d->lag);
 	free(d);
 }

@@ -92,6 +92,26 @@ send_req(int fd, uint16_t type, uint16_t flags, const void *data, size_t len,
 }
 
 /*
+ * One datagram into buf (KAUDIT_REPLY_MAX bytes): its length; 0 when this
+ * receive brought nothing to look at (interrupted, or not from the kernel:
+ * only recvfrom() saying port 0 makes it the kernel); or a negative errno,
+ * -ETIMEDOUT when the socket's receive timeout ran out.
+ */
+static ssize_t
+recv_kernel(int fd, char *buf)
+{
+	struct sockaddr_nl from = { .nl_pid = UINT32_MAX };
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(fd, buf, KAUDIT_REPLY_MAX, 0, (struct sockaddr *)&from, &fl);
+
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+	return from.nl_pid == 0 ? n : 0;
+}
+
+/*
  * Wait for the reply to seq: a message of want_type (copied to out) or an
  * NLMSG_ERROR. Messages for other sequence numbers are skipped.
  */
@@ -104,22 +124,14 @@ wait_reply(int fd, uint32_t seq, uint16_t want_type, void *out, size_t outlen)
 	if (buf == NULL)
 		return -ENOMEM;
 	for (int tries = 0; tries < 64; tries++) {
-		/* Not the kernel unless recvfrom() says so (port 0). */
-		struct sockaddr_nl from = { .nl_pid = UINT32_MAX };
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, KAUDIT_REPLY_MAX, 0,
-		    (struct sockaddr *)&from, &fl);
+		ssize_t n = recv_kernel(fd, buf);
 		struct nlmsghdr *nh;
 		size_t left;
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
-			rc = (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+			rc = (int)n;
 			break;
 		}
-		if (from.nl_pid != 0)
-			continue;
 		left = (size_t)n;
 		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
 			if (nh->nlmsg_seq != seq)
@@ -276,20 +288,14 @@ kaudit_has_exclude_pid(int fd, pid_t pid)
 	/* A dump: one message per rule, then NLMSG_DONE. Bounded by the
 	 * socket's timeout on each receive and by this count. */
 	for (int msgs = 0; msgs < 1000000; msgs++) {
-		struct sockaddr_nl from = { .nl_pid = UINT32_MAX };
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, KAUDIT_REPLY_MAX, 0, (struct sockaddr *)&from, &fl);
+		ssize_t n = recv_kernel(fd, buf);
 		struct nlmsghdr *nh;
 		size_t left;
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
-			rc = (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+			rc = (int)n;
 			goto out;
 		}
-		if (from.nl_pid != 0)
-			continue;
 		left = (size_t)n;
 		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
 			if (nh->nlmsg_seq != seq)

@@ -6,11 +6,11 @@
  */
 #include "build_config.h"
 
+#include "kvline.h"
 #include "migrate.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,64 +28,38 @@
 #define MIGRATE_RING_DEFAULT	(64ULL << 20)
 #define MIGRATE_RING_MAX	(16ULL << 30)
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 /* Split one line; 1 = a pair, 0 = blank or comment, <0 = error. */
 static int
 parse_line(char *s, const char *path, unsigned line, char **key, char **val,
     char *err, size_t errlen)
 {
-	char *eq;
+	int rc;
 
-	s = trim(s);
+	/* Control characters first, before the split could trim one away. */
+	s = kvline_trim(s);
 	if (*s == '\0' || *s == '#')
 		return 0;
 	for (const char *p = s; *p; p++)
 		if (iscntrl((unsigned char)*p) && *p != '\t') {
-			seterr(err, errlen, "%s:%u: control character in line", path, line);
+			kvline_seterr(err, errlen, path, line, "control character in line");
 			return -EINVAL;
 		}
-	if ((eq = strchr(s, '=')) == NULL) {
-		seterr(err, errlen, "%s:%u: expected \"key = value\"", path, line);
-		return -EINVAL;
+	if ((rc = kvline_split(s, key, val)) <= 0) {
+		if (rc < 0)
+			kvline_seterr(err, errlen, path, line, "expected \"key = value\"");
+		return rc;
 	}
-	*eq = '\0';
-	*key = trim(s);
-	*val = trim(eq + 1);
 	if (**key == '\0' || strlen(*key) >= MIGRATE_KEY_MAX) {
-		seterr(err, errlen, "%s:%u: missing or over-long key", path, line);
+		kvline_seterr(err, errlen, path, line, "missing or over-long key");
 		return -EINVAL;
 	}
 	for (const char *p = *key; *p; p++)
 		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
-			seterr(err, errlen, "%s:%u: bad key \"%s\"", path, line, *key);
+			kvline_seterr(err, errlen, path, line, "bad key \"%s\"", *key);
 			return -EINVAL;
 		}
 	if (strlen(*val) >= MIGRATE_VALUE_MAX) {
-		seterr(err, errlen, "%s:%u: value of %s too long", path, line, *key);
+		kvline_seterr(err, errlen, path, line, "value of %s too long", *key);
 		return -ENAMETOOLONG;
 	}
 	return 1;
@@ -103,13 +77,13 @@ migrate_parse(const char *path,
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		rc = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-rc));
+		kvline_seterr(err, errlen, path, 0, "%s", strerror(-rc));
 		return rc;
 	}
 	while (fgets(buf, sizeof(buf), fp) != NULL) {
 		line++;
 		if (strchr(buf, '\n') == NULL && !feof(fp)) {
-			seterr(err, errlen, "%s:%u: line too long", path, line);
+			kvline_seterr(err, errlen, path, line, "line too long");
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -122,7 +96,7 @@ migrate_parse(const char *path,
 	}
 	if (ferror(fp)) {
 		rc = -EIO;
-		seterr(err, errlen, "%s: read error", path);
+		kvline_seterr(err, errlen, path, 0, "read error");
 	}
 fail:
 	fclose(fp);
@@ -161,9 +135,9 @@ migrate_get(const char *path, const char *key, char *buf, size_t len,
 
 	rc = migrate_parse(path, get_cb, &g, err, errlen);
 	if (rc == -ENAMETOOLONG)
-		seterr(err, errlen, "%s: value of %s too long", path, key);
+		kvline_seterr(err, errlen, path, 0, "value of %s too long", key);
 	if (rc == 0 && !g.found) {
-		seterr(err, errlen, "%s: no %s", path, key);
+		kvline_seterr(err, errlen, path, 0, "no %s", key);
 		rc = -ENOENT;
 	}
 	return rc;
@@ -587,7 +561,7 @@ migrate_auditd_conf(const char *path, FILE *out, char *err, size_t errlen)
 	c->out = out;
 	if ((rc = migrate_parse(path, collect_cb, c, err, errlen)) != 0) {
 		if (rc == -E2BIG)
-			seterr(err, errlen, "%s: more than %d keys", path, MIGRATE_KEYS_MAX);
+			kvline_seterr(err, errlen, path, 0, "more than %d keys", MIGRATE_KEYS_MAX);
 		goto fail;
 	}
 	fprintf(out, "# rauditd.conf translated from %s by rauditd --from-auditd-conf.\n"
@@ -611,7 +585,7 @@ migrate_auditd_conf(const char *path, FILE *out, char *err, size_t errlen)
 	map_rest(c);
 	if (fflush(out) != 0 || ferror(out)) {
 		rc = -EIO;
-		seterr(err, errlen, "writing the translation: %s", strerror(errno));
+		kvline_seterr(err, errlen, NULL, 0, "writing the translation: %s", strerror(errno));
 	}
 fail:
 	free(c);

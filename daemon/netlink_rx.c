@@ -510,20 +510,25 @@ start_waiting(struct netlink_rx *rx)
 	return true;
 }
 
+/* The wait for ring room is over: stop asking for room, count the time waited. */
+static void
+end_wait(struct netlink_rx *rx)
+{
+	ring_cancel_room(rx->ring);
+	rx->waiting = false;
+	stat_add(&rx->st->ring_full_wait_ns,
+	    mono_ns() - stat_get(&rx->st->ring_full_since_ns));
+	stat_set(&rx->st->ring_full_since_ns, 0);
+}
+
 bool
 netlink_rx_resume(struct netlink_rx *rx)
 {
-	uint64_t since;
-
 	if (!rx->waiting)
 		return true;
 	if (ring_capacity(rx->ring) - ring_used(rx->ring) < resume_bytes(rx))
 		return false;
-	ring_cancel_room(rx->ring);
-	rx->waiting = false;
-	since = stat_get(&rx->st->ring_full_since_ns);
-	stat_add(&rx->st->ring_full_wait_ns, mono_ns() - since);
-	stat_set(&rx->st->ring_full_since_ns, 0);
+	end_wait(rx);
 	return true;
 }
 
@@ -537,14 +542,8 @@ void
 netlink_rx_set_wait_full(struct netlink_rx *rx, bool wait)
 {
 	rx->wait_full = wait;
-	if (!wait && rx->waiting) {
-		ring_cancel_room(rx->ring);
-		rx->waiting = false;
-		/* Accounted as a wait that ended now. */
-		stat_add(&rx->st->ring_full_wait_ns,
-		    mono_ns() - stat_get(&rx->st->ring_full_since_ns));
-		stat_set(&rx->st->ring_full_since_ns, 0);
-	}
+	if (!wait && rx->waiting)
+		end_wait(rx);		/* accounted as a wait that ended now */
 }
 
 void

@@ -9,46 +9,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kvline.h"
 #include "plugins.h"
 #include "priv.h"
 
 /* A plugin file larger than this is not a plugin file. */
 #define PLUGINS_FILE_MAX	(64 * 1024)
-
-static void __attribute__((format(printf, 5, 6)))
-seterr(char *err, size_t errlen, const char *file, unsigned line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line)
-		snprintf(err, errlen, "%s:%u: %s", file, line, msg);
-	else
-		snprintf(err, errlen, "%s: %s", file, msg);
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
 
 /* NAME of NAME.conf: letters, digits, '-', '_'. */
 static bool
@@ -98,7 +70,7 @@ af_unix_args(struct plugins_conf *pc, const char *file, unsigned line, char *err
 		unsigned long m = strtoul(pc->argv[i], &end, 8);
 
 		if (*end != '\0' || m > 0777) {
-			seterr(err, errlen, file, line, "af_unix mode \"%s\" is not an octal "
+			kvline_seterr(err, errlen, file, line, "af_unix mode \"%s\" is not an octal "
 			    "permission like 0640", pc->argv[i]);
 			return -EINVAL;
 		}
@@ -107,7 +79,7 @@ af_unix_args(struct plugins_conf *pc, const char *file, unsigned line, char *err
 	}
 	if (i < argc) {
 		if (pc->argv[i][0] != '/' || strlen(pc->argv[i]) >= sizeof(pc->sock_path)) {
-			seterr(err, errlen, file, line, "af_unix socket \"%s\" must be an absolute "
+			kvline_seterr(err, errlen, file, line, "af_unix socket \"%s\" must be an absolute "
 			    "path shorter than %zu bytes", pc->argv[i], sizeof(pc->sock_path));
 			return -EINVAL;
 		}
@@ -115,7 +87,7 @@ af_unix_args(struct plugins_conf *pc, const char *file, unsigned line, char *err
 		i++;
 	}
 	if (i < argc) {
-		seterr(err, errlen, file, line, "af_unix takes a mode and a socket path, not \"%s\"",
+		kvline_seterr(err, errlen, file, line, "af_unix takes a mode and a socket path, not \"%s\"",
 		    pc->argv[i]);
 		return -EINVAL;
 	}
@@ -127,30 +99,29 @@ static const char *const key_names[K_N] = {
 	"active", "direction", "path", "type", "args", "format"
 };
 
-/* One "key = value" line. */
+/* One line: 0 for a pair taken or a blank or comment line, <0 for an error. */
 static int
 parse_line(struct plugins_conf *pc, const char *file, unsigned line, char *text,
     unsigned *seen, char *err, size_t errlen)
 {
-	char *eq = strchr(text, '='), *key, *val;
-	int k;
+	char *key, *val;
+	int k, rc = kvline_split(text, &key, &val);
 
-	if (eq == NULL) {
-		seterr(err, errlen, file, line, "expected \"key = value\"");
-		return -EINVAL;
+	if (rc == 0)
+		return 0;		/* blank or comment */
+	if (rc < 0) {
+		kvline_seterr(err, errlen, file, line, "expected \"key = value\"");
+		return rc;
 	}
-	*eq = '\0';
-	key = trim(text);
-	val = trim(eq + 1);
 	for (k = 0; k < K_N; k++)
 		if (strcmp(key, key_names[k]) == 0)
 			break;
 	if (k == K_N) {
-		seterr(err, errlen, file, line, "unknown key \"%s\"", key);
+		kvline_seterr(err, errlen, file, line, "unknown key \"%s\"", key);
 		return -EINVAL;
 	}
 	if (seen[k]) {
-		seterr(err, errlen, file, line, "%s given twice (first at line %u)", key, seen[k]);
+		kvline_seterr(err, errlen, file, line, "%s given twice (first at line %u)", key, seen[k]);
 		return -EINVAL;
 	}
 	seen[k] = line;
@@ -162,14 +133,14 @@ parse_line(struct plugins_conf *pc, const char *file, unsigned line, char *text,
 		break;
 	case K_DIRECTION:
 		if (strcmp(val, "out") != 0) {
-			seterr(err, errlen, file, line, "direction \"%s\": only out is supported", val);
+			kvline_seterr(err, errlen, file, line, "direction \"%s\": only out is supported", val);
 			return -EINVAL;
 		}
 		break;
 	case K_PATH:
 		if ((val[0] != '/' && strcmp(val, PLUGINS_AF_UNIX) != 0) ||
 		    strlen(val) >= sizeof(pc->path)) {
-			seterr(err, errlen, file, line, "path \"%s\" is neither an absolute path nor "
+			kvline_seterr(err, errlen, file, line, "path \"%s\" is neither an absolute path nor "
 			    PLUGINS_AF_UNIX, val);
 			return -EINVAL;
 		}
@@ -188,7 +159,7 @@ parse_line(struct plugins_conf *pc, const char *file, unsigned line, char *text,
 		break;
 	case K_FORMAT:
 		if (strcmp(val, "string") != 0) {
-			seterr(err, errlen, file, line, "format \"%s\": only string is supported "
+			kvline_seterr(err, errlen, file, line, "format \"%s\": only string is supported "
 			    "(records are audit.log lines)", val);
 			return -EINVAL;
 		}
@@ -196,7 +167,7 @@ parse_line(struct plugins_conf *pc, const char *file, unsigned line, char *text,
 	}
 	return 0;
 bad:
-	seterr(err, errlen, file, line, "%s: bad value \"%s\"", key, val);
+	kvline_seterr(err, errlen, file, line, "%s: bad value \"%s\"", key, val);
 	return -EINVAL;
 }
 
@@ -212,7 +183,7 @@ plugins_parse_buffer(struct plugins_conf *pc, const char *file, const char *text
 	memset(pc, 0, sizeof(*pc));
 	base = base ? base + 1 : file;
 	if (!name_from_file(base, pc->name, sizeof(pc->name))) {
-		seterr(err, errlen, file, 0, "a plugin file is NAME.conf, NAME made of letters, "
+		kvline_seterr(err, errlen, file, 0, "a plugin file is NAME.conf, NAME made of letters, "
 		    "digits, '-' and '_'");
 		return -EINVAL;
 	}
@@ -220,28 +191,24 @@ plugins_parse_buffer(struct plugins_conf *pc, const char *file, const char *text
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *s;
 
 		line++;
 		if (len >= sizeof(buf)) {
-			seterr(err, errlen, file, line, "line longer than %d bytes", PLUGINS_LINE_MAX - 1);
+			kvline_seterr(err, errlen, file, line, "line longer than %d bytes", PLUGINS_LINE_MAX - 1);
 			return -EINVAL;
 		}
 		memcpy(buf, p, len);
 		buf[len] = '\0';
 		p += len + (nl ? 1 : 0);
-		s = trim(buf);
-		if (*s == '\0' || *s == '#')
-			continue;
-		if ((rc = parse_line(pc, file, line, s, seen, err, errlen)) < 0)
+		if ((rc = parse_line(pc, file, line, buf, seen, err, errlen)) < 0)
 			return rc;
 	}
 	if (!seen[K_PATH]) {
-		seterr(err, errlen, file, 0, "no path");
+		kvline_seterr(err, errlen, file, 0, "no path");
 		return -EINVAL;
 	}
 	if (!seen[K_ACTIVE]) {
-		seterr(err, errlen, file, 0, "no active = yes|no");
+		kvline_seterr(err, errlen, file, 0, "no active = yes|no");
 		return -EINVAL;
 	}
 	if (strcmp(pc->path, PLUGINS_AF_UNIX) == 0) {
@@ -249,12 +216,12 @@ plugins_parse_buffer(struct plugins_conf *pc, const char *file, const char *text
 		return af_unix_args(pc, file, seen[K_ARGS], err, errlen);
 	}
 	if (seen[K_TYPE] && pc->type == PLUGINS_TYPE_BUILTIN) {
-		seterr(err, errlen, file, seen[K_TYPE], "type = builtin needs path = "
+		kvline_seterr(err, errlen, file, seen[K_TYPE], "type = builtin needs path = "
 		    PLUGINS_AF_UNIX " (the only builtin)");
 		return -EINVAL;
 	}
 	if (split_args(pc) < 0) {
-		seterr(err, errlen, file, seen[K_ARGS], "more than %d arguments", PLUGINS_ARGS_MAX);
+		kvline_seterr(err, errlen, file, seen[K_ARGS], "more than %d arguments", PLUGINS_ARGS_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -316,7 +283,7 @@ load_one(int dfd, const char *dir, const char *base, bool check_perms,
 		return -EPERM;
 	rc = read_file(dfd, base, text, PLUGINS_FILE_MAX);
 	if (rc < 0) {
-		seterr(err, errlen, path, 0, "%s", rc == -EINVAL ? "not a regular file" :
+		kvline_seterr(err, errlen, path, 0, "%s", rc == -EINVAL ? "not a regular file" :
 		    rc == -EFBIG ? "larger than 64 KiB" : rc == -EILSEQ ? "holds a NUL byte" :
 		    strerror(-rc));
 		return rc;
@@ -328,11 +295,11 @@ load_one(int dfd, const char *dir, const char *base, bool check_perms,
 		char msg[512];
 
 		if (access(pc->path, X_OK) < 0) {
-			seterr(err, errlen, path, 0, "path %s: %s", pc->path, strerror(errno));
+			kvline_seterr(err, errlen, path, 0, "path %s: %s", pc->path, strerror(errno));
 			return -ENOENT;
 		}
 		if (priv_check_path(pc->path, "plugin program", msg, sizeof(msg)) < 0) {
-			seterr(err, errlen, path, 0, "%s", msg);
+			kvline_seterr(err, errlen, path, 0, "%s", msg);
 			return -EPERM;
 		}
 	}
@@ -357,13 +324,13 @@ plugins_load(const char *dir, bool check_perms, struct plugins_set *set, char *e
 		if (errno == ENOENT)
 			return 0;
 		rc = -errno;
-		seterr(err, errlen, dir, 0, "%s", strerror(-rc));
+		kvline_seterr(err, errlen, dir, 0, "%s", strerror(-rc));
 		return rc;
 	}
 	text = malloc(PLUGINS_FILE_MAX);
 	if (text == NULL) {
 		rc = -ENOMEM;
-		seterr(err, errlen, dir, 0, "out of memory");
+		kvline_seterr(err, errlen, dir, 0, "out of memory");
 		goto fail;
 	}
 	while ((de = readdir(d)) != NULL) { /* cppcheck-suppress readdirCalled */
@@ -376,7 +343,7 @@ plugins_load(const char *dir, bool check_perms, struct plugins_set *set, char *e
 
 			if (nv == NULL) {
 				rc = -ENOMEM;
-				seterr(err, errlen, dir, 0, "out of memory");
+				kvline_seterr(err, errlen, dir, 0, "out of memory");
 				goto fail;
 			}
 			v = nv;

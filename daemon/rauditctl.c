@@ -29,10 +29,6 @@
 #include "sidefile.h"
 #include "spool.h"
 
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
-
 /* Exit status, documented in rauditctl(8). */
 enum {
 	CTL_OK = 0,

@@ -6,7 +6,6 @@
 #include "build_config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +16,14 @@
 #include "log.h"
 #include "notify.h"
 #include "plugins.h"
-#include "priv.h"
-
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
+#include "progstart.h"
 
 /* Exit status; documented in rauditd-dispatch(8) and used by the unit file. */
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,	/* a cursor could not be saved at the end */
-	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_CONFIG = 3,	/* invalid rauditd.conf or plugins.d file */
+	EXIT_USAGE = PROGSTART_EXIT_USAGE,	/* bad command line */
+	EXIT_CONFIG = PROGSTART_EXIT_CONFIG,	/* invalid rauditd.conf or plugins.d file */
 	EXIT_SPOOL = 5,		/* spool or cursor file unusable */
 };
 
@@ -79,52 +74,20 @@ check(const struct config *c)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "foreground",	no_argument,		NULL, 'f' },
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "check",	no_argument,		NULL, 'n' },
-		{ "debug",	no_argument,		NULL, 'd' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = RAUDITD_CONF;
+	struct progstart ps = { .prog = "rauditd-dispatch", .usage = usage,
+	    .cfg_path = RAUDITD_CONF };
 	static struct config cfg;
 	char err[CONFIG_ERR_MAX + 512];
-	bool foreground = false, debug = false, check_only = false;
 	struct dispatch *d;
-	int ch, rc;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "fc:ndhV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': foreground = true; break;
-		case 'c': cfg_path = optarg; break;
-		case 'n': check_only = true; break;
-		case 'd': debug = foreground = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("rauditd-dispatch %s\n", PACKAGE_VERSION); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "rauditd-dispatch: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	config_defaults(&cfg);
-	if (config_load(&cfg, cfg_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rauditd-dispatch: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	/* Whoever can write the configuration decides what runs as root. */
-	if (priv_check_path(cfg_path, "config file", err, sizeof(err)) < 0) {
-		fprintf(stderr, "rauditd-dispatch: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	if (check_only)
+	if ((rc = progstart_args(&ps, argc, argv)) >= 0 ||
+	    (rc = progstart_config(&ps, &cfg)) != 0)
+		return rc;
+	if (ps.check)
 		return check(&cfg);
 
-	log_init("rauditd-dispatch", foreground, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	progstart_log(&ps);
 	d = dispatch_open(&cfg, err, sizeof(err));
 	if (d == NULL)
 		fatalx(strstr(err, "cursor") || strstr(err, "spool") ? EXIT_SPOOL : EXIT_CONFIG,

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +16,15 @@
 #include "config.h"
 #include "log.h"
 #include "notify.h"
-#include "priv.h"
+#include "progstart.h"
 #include "ship.h"
-
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
 
 /* Exit status; documented in rauditd-ship(8) and used by the unit file. */
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,	/* the cursor could not be saved at the end */
-	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_CONFIG = 3,	/* invalid configuration file */
+	EXIT_USAGE = PROGSTART_EXIT_USAGE,	/* bad command line */
+	EXIT_CONFIG = PROGSTART_EXIT_CONFIG,	/* invalid configuration file */
 	EXIT_OFF = 4,		/* shipping is not configured (ship_target empty) */
 	EXIT_SPOOL = 5,		/* spool or cursor file unusable */
 	EXIT_RESOURCE = 7,	/* memory, librelp */
@@ -135,67 +130,33 @@ detach(void)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "foreground",	no_argument,		NULL, 'f' },
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "check",	no_argument,		NULL, 'n' },
-		{ "debug",	no_argument,		NULL, 'd' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfg_path = RAUDITD_CONF;
+	struct progstart ps = { .prog = "rauditd-ship", .usage = usage,
+	    .cfg_path = RAUDITD_CONF };
 	static struct config cfg;
 	char err[CONFIG_ERR_MAX];
-	bool foreground = false, debug = false, check = false;
 	enum ship_fail why;
-	int ch, rc;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "fc:ndhV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': foreground = true; break;
-		case 'c': cfg_path = optarg; break;
-		case 'n': check = true; break;
-		case 'd': debug = foreground = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("rauditd-ship %s\n", PACKAGE_VERSION); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "rauditd-ship: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-
-	config_defaults(&cfg);
-	rc = config_load(&cfg, cfg_path, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "rauditd-ship: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	/* Whoever can write the configuration decides where the records go. */
-	if (priv_check_path(cfg_path, "config file", err, sizeof(err)) < 0) {
-		fprintf(stderr, "rauditd-ship: %s\n", err);
-		return EXIT_CONFIG;
-	}
+	if ((rc = progstart_args(&ps, argc, argv)) >= 0 ||
+	    (rc = progstart_config(&ps, &cfg)) != 0)
+		return rc;
 	if (config_ship_check(&cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rauditd-ship: %s: %s\n", cfg_path, err);
+		fprintf(stderr, "rauditd-ship: %s: %s\n", ps.cfg_path, err);
 		return cfg.ship_target[0] == '\0' ? EXIT_OFF : EXIT_CONFIG;
 	}
-	if (check) {
+	if (ps.check) {
 		print_check(&cfg);
 		return EXIT_OK;
 	}
 
-	log_init("rauditd-ship", foreground, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	progstart_log(&ps);
 	the_ship = ship_open(&cfg, err, sizeof(err), &why);
 	if (the_ship == NULL)
 		fatalx(why == SHIP_FAIL_CONFIG ? EXIT_CONFIG : why == SHIP_FAIL_SPOOL ?
 		    EXIT_SPOOL : EXIT_RESOURCE, "ship: %s", err);
 	/* Until here the default actions apply: a stop simply ends the start. */
 	set_signals();
-	if (!foreground)
+	if (!ps.foreground)
 		detach();
 	notify_ready("shipping");
 	rc = ship_run(the_ship);

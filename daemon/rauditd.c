@@ -40,6 +40,7 @@
 #include "netlink_rx.h"
 #include "notify.h"
 #include "priv.h"
+#include "progstart.h"
 #include "reload.h"
 #include "report.h"
 #include "ring.h"
@@ -51,16 +52,12 @@
 #include "thread.h"
 #include "writer.h"
 
-#ifndef RAUDITD_CONF
-#define RAUDITD_CONF "/etc/rauditd/rauditd.conf"
-#endif
-
 /* Exit status; documented in rauditd(8) and used by the unit file. */
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,	/* a failure after start (writer could not stop) */
-	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_CONFIG = 3,	/* invalid configuration file */
+	EXIT_USAGE = PROGSTART_EXIT_USAGE,	/* bad command line */
+	EXIT_CONFIG = PROGSTART_EXIT_CONFIG,	/* invalid configuration file */
 	EXIT_BUSY = 4,		/* another audit daemon is registered */
 	EXIT_SPOOL = 5,		/* spool directory unusable */
 	EXIT_KERNEL = 6,	/* kernel audit unavailable or refused us */
@@ -865,61 +862,58 @@ start_monitor(struct daemon *d)
 	return 0;
 }
 
+/* rauditd's own options, on top of those progstart_args() shares. */
+static int
+extra_option(struct progstart *ps, int ch, const char *arg)
+{
+	struct daemon *d = ps->arg;
+	char err[CONFIG_ERR_MAX];
+	int rc;
+
+	switch (ch) {
+	case 'T':
+		d->test_input = arg;
+		ps->foreground = true;
+		return -1;
+	case 0x100:
+		if ((rc = migrate_auditd_conf(arg, stdout, err, sizeof(err))) < 0)
+			fprintf(stderr, "rauditd: %s\n", err);
+		return rc < 0 ? EXIT_CONFIG : EXIT_OK;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+}
+
 /* Options. Returns an exit status when the process is done, else -1. */
 static int
 parse_args(struct daemon *d, int argc, char **argv, bool *check)
 {
 	static const struct option longopts[] = {
-		{ "foreground",	no_argument,		NULL, 'f' },
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "check",	no_argument,		NULL, 'n' },
-		{ "debug",	no_argument,		NULL, 'd' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "version",	no_argument,		NULL, 'V' },
 		{ "test-input",	required_argument,	NULL, 'T' },
 		{ "from-auditd-conf", required_argument, NULL, 0x100 },
 		{ NULL, 0, NULL, 0 }
 	};
-	char err[CONFIG_ERR_MAX];
-	int ch, rc;
+	struct progstart ps = { .prog = "rauditd", .usage = usage, .cfg_path = d->cfg_path,
+	    .extra_short = "T:", .extra_long = longopts, .extra = extra_option, .arg = d };
+	int rc = progstart_args(&ps, argc, argv);
 
-	while ((ch = getopt_long(argc, argv, "fc:ndhVT:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': d->foreground = true; break;
-		case 'c': d->cfg_path = optarg; break;
-		case 'n': *check = true; break;
-		case 'd': d->debug = d->foreground = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("rauditd %s\n", PACKAGE_VERSION); return EXIT_OK;
-		case 'T': d->test_input = optarg; d->foreground = true; break;
-		case 0x100:
-			if ((rc = migrate_auditd_conf(optarg, stdout, err, sizeof(err))) < 0)
-				fprintf(stderr, "rauditd: %s\n", err);
-			return rc < 0 ? EXIT_CONFIG : EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "rauditd: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
+	d->cfg_path = ps.cfg_path;
+	d->foreground = ps.foreground;
+	d->debug = ps.debug;
+	*check = ps.check;
+	return rc;
 }
 
 /* The configuration file; -n prints it. An exit status when done, else -1. */
 static int
 load_config(struct daemon *d, bool check)
 {
-	char err[CONFIG_ERR_MAX];
+	const struct progstart ps = { .prog = "rauditd", .cfg_path = d->cfg_path };
 
-	config_defaults(&d->cfg);
-	if (config_load(&d->cfg, d->cfg_path, err, sizeof(err)) < 0 ||
-	    /* Whoever can write the configuration controls the audit trail. */
-	    priv_check_path(d->cfg_path, "config file", err, sizeof(err)) < 0) {
-		fprintf(stderr, "rauditd: %s\n", err);
+	/* Whoever can write the configuration controls the audit trail. */
+	if (progstart_config(&ps, &d->cfg) != 0)
 		return EXIT_CONFIG;
-	}
 	if (check) {
 		config_print(&d->cfg, stdout);
 		auditview_print_check(stdout, d->cfg.auditd_view);

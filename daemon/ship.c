@@ -60,13 +60,6 @@ struct pend {
 	uint64_t		sent_ns;
 };
 
-struct lagseg {
-	uint64_t	no;
-	uint64_t	size;		/* at the last update */
-	uint64_t	scanned;	/* bytes counted */
-	uint64_t	lines;		/* newlines in [0, scanned) */
-};
-
 struct ship {
 	struct config		 cfg;
 	char			 cursor_path[PATH_MAX];
@@ -126,11 +119,9 @@ struct ship {
 	uint64_t		 missing, bad_lines, torn;
 
 	/* Lag: line counts of the segments from the cursor on. */
-	struct lagseg		*lag;
-	size_t			 nlag, lagcap;
-	uint64_t		 base_seg, base_off, base_lines;
+	struct spool_lag	 lag;
+	struct spool_lagbase	 lagbase;
 	uint64_t		 lag_records, lag_bytes;
-	bool			 lag_complete;
 
 	char			*msg;
 };
@@ -475,86 +466,15 @@ frame(struct ship *s, const char *line, size_t len, const struct spool_pos *pos)
 
 /* ---- lag ------------------------------------------------------------------------ */
 
-/*
- * Records and bytes between the cursor and the end of the spool's data.
- * Sealed segments never change, so each byte is counted once; the segment
- * the cursor is in is counted up to the cursor separately.
- */
+/* Records and bytes between the cursor and the end of the spool's data. */
 static void
 lag_update(struct ship *s)
 {
-	struct lagseg *now = NULL;
-	struct spool_seg *segs;
-	size_t nsegs, n = 0, cap = 0, j = 0;
-	uint64_t budget = SHIP_LAG_SCAN_MAX, records = 0, bytes = 0;
-	bool complete = true, base_present = false;
-
-	if (spool_list(s->cfg.spool_dir, &segs, &nsegs) < 0)
+	if (spool_lag_update(s->cfg.spool_dir, &s->lag, s->confirmed.segment,
+	    SHIP_LAG_SCAN_MAX) < 0)
 		return;
-	for (size_t i = 0; i < nsegs; i++) {
-		if (segs[i].no < s->confirmed.segment)
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			struct lagseg *nv = realloc(now, nc * sizeof(*nv));
-			if (nv == NULL)
-				break;
-			now = nv;
-			cap = nc;
-		}
-		now[n].no = segs[i].no;
-		now[n].size = segs[i].bytes;
-		now[n].scanned = now[n].lines = 0;
-		n++;
-	}
-	free(segs);
-	for (size_t i = 0; i < n; i++) {
-		struct lagseg *g = &now[i];
-		uint64_t upto;
-
-		/* Carry the count over from the last update; count what is new. */
-		while (j < s->nlag && s->lag[j].no < g->no)
-			j++;
-		if (j < s->nlag && s->lag[j].no == g->no && s->lag[j].scanned <= g->size) {
-			g->scanned = s->lag[j].scanned;
-			g->lines = s->lag[j].lines;
-		}
-		if (g->scanned < g->size) {
-			int rc = spool_count_lines(s->cfg.spool_dir, g->no, g->scanned, g->size,
-			    &budget, &g->lines, &upto);
-			if (rc >= 0)
-				g->scanned = upto;
-			if (rc != 0)
-				complete = false;
-		}
-		records += g->lines;
-		bytes += g->size;
-		if (g->no == s->confirmed.segment)
-			base_present = true;
-	}
-	free(s->lag);
-	s->lag = now;
-	s->nlag = n;
-	s->lagcap = cap;
-
-	/* Lines before the cursor in its segment. */
-	if (s->base_seg != s->confirmed.segment || s->base_off > s->confirmed.offset) {
-		s->base_seg = s->confirmed.segment;
-		s->base_off = s->base_lines = 0;
-	}
-	if (base_present && s->base_off < s->confirmed.offset) {
-		uint64_t upto, all = UINT64_MAX;
-		if (spool_count_lines(s->cfg.spool_dir, s->base_seg, s->base_off,
-		    s->confirmed.offset, &all, &s->base_lines, &upto) == 0)
-			s->base_off = s->confirmed.offset;
-	}
-	if (base_present) {
-		records = records > s->base_lines ? records - s->base_lines : 0;
-		bytes = bytes > s->confirmed.offset ? bytes - s->confirmed.offset : 0;
-	}
-	s->lag_records = records;
-	s->lag_bytes = bytes;
-	s->lag_complete = complete;
+	spool_lag_behind(s->cfg.spool_dir, &s->lag, &s->confirmed, &s->lagbase,
+	    &s->lag_records, &s->lag_bytes);
 }
 
 /* ---- the status file -------------------------------------------------------- */
@@ -601,7 +521,7 @@ status_write(struct ship *s)
 	    (unsigned long long)s->saved.segment, (unsigned long long)s->saved.offset,
 	    (unsigned long long)s->cursor_writes, (unsigned long long)s->cursor_syncs,
 	    (unsigned long long)s->cursor_errors, (unsigned long long)s->lag_records,
-	    (unsigned long long)s->lag_bytes, s->lag_complete ? 1 : 0,
+	    (unsigned long long)s->lag_bytes, s->lag.complete ? 1 : 0,
 	    (unsigned long long)s->missing, (unsigned long long)s->bad_lines,
 	    (unsigned long long)s->torn);
 	if (n < 0 || (size_t)n >= sizeof(text))
@@ -1002,7 +922,7 @@ ship_close(struct ship *s)
 	if (s->ifd >= 0)
 		close(s->ifd);
 	free(s->fifo);
-	free(s->lag);
+	spool_lag_free(&s->lag);
 	free(s->msg);
 	free(s);
 }

@@ -113,6 +113,99 @@ spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
 	return rc;
 }
 
+int
+spool_lag_update(const char *dir, struct spool_lag *lag, uint64_t from, uint64_t budget)
+{
+	struct spool_lagseg *now = NULL;
+	struct spool_seg *segs;
+	size_t nsegs, n = 0, cap = 0, j = 0;
+	bool complete = true;
+	int rc;
+
+	if ((rc = spool_list(dir, &segs, &nsegs)) < 0)
+		return rc;
+	for (size_t i = 0; i < nsegs; i++) {
+		if (segs[i].no < from)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			struct spool_lagseg *nv = realloc(now, nc * sizeof(*nv));
+			if (nv == NULL)
+				break;
+			now = nv;
+			cap = nc;
+		}
+		now[n] = (struct spool_lagseg){ .no = segs[i].no, .size = segs[i].bytes };
+		n++;
+	}
+	free(segs);
+	for (size_t i = 0; i < n; i++) {
+		struct spool_lagseg *g = &now[i];
+		uint64_t upto;
+
+		/* Carry the count over from the last update; count what is new. */
+		while (j < lag->n && lag->seg[j].no < g->no)
+			j++;
+		if (j < lag->n && lag->seg[j].no == g->no && lag->seg[j].scanned <= g->size) {
+			g->scanned = lag->seg[j].scanned;
+			g->lines = lag->seg[j].lines;
+		}
+		if (g->scanned < g->size) {
+			rc = spool_count_lines(dir, g->no, g->scanned, g->size, &budget,
+			    &g->lines, &upto);
+			if (rc >= 0)
+				g->scanned = upto;
+			if (rc != 0)
+				complete = false;
+		}
+	}
+	free(lag->seg);
+	lag->seg = now;
+	lag->n = n;
+	lag->complete = complete;
+	return 0;
+}
+
+void
+spool_lag_behind(const char *dir, const struct spool_lag *lag,
+    const struct spool_pos *pos, struct spool_lagbase *base, uint64_t *records,
+    uint64_t *bytes)
+{
+	uint64_t r = 0, b = 0, upto, all = UINT64_MAX;
+	bool base_present = false;
+
+	for (size_t i = 0; i < lag->n; i++) {
+		if (lag->seg[i].no < pos->segment)
+			continue;
+		r += lag->seg[i].lines;
+		b += lag->seg[i].size;
+		if (lag->seg[i].no == pos->segment)
+			base_present = true;
+	}
+	/* Lines before pos in its segment, counted on from the last call. */
+	if (base->seg != pos->segment || base->off > pos->offset) {
+		base->seg = pos->segment;
+		base->off = base->lines = 0;
+	}
+	if (base_present && base->off < pos->offset &&
+	    spool_count_lines(dir, pos->segment, base->off, pos->offset, &all,
+	    &base->lines, &upto) == 0)
+		base->off = pos->offset;
+	if (base_present) {
+		r = r > base->lines ? r - base->lines : 0;
+		b = b > pos->offset ? b - pos->offset : 0;
+	}
+	*records = r;
+	*bytes = b;
+}
+
+void
+spool_lag_free(struct spool_lag *lag)
+{
+	free(lag->seg);
+	*lag = (struct spool_lag){ .seg = NULL };
+}
+
 bool
 spool_line_valid(const char *line, size_t len)
 {

@@ -128,6 +128,45 @@ int spool_count_lines(const char *dir, uint64_t no, uint64_t from, uint64_t to,
     uint64_t *budget, uint64_t *lines, uint64_t *upto);
 
 /*
+ * Lag: records and bytes between a reader's position and the end of the
+ * spool's data. struct spool_lag holds the newline count of each segment,
+ * carried from one update to the next (sealed segments never change, so
+ * each byte is read once); struct spool_lagbase, one per reader, the lines
+ * before the reader's offset in its segment. Both start zeroed.
+ */
+struct spool_lagseg {
+	uint64_t	no;
+	uint64_t	size;		/* at the last update */
+	uint64_t	scanned;	/* bytes counted */
+	uint64_t	lines;		/* newlines in [0, scanned) */
+};
+
+struct spool_lag {
+	struct spool_lagseg	*seg;		/* ascending by number */
+	size_t			 n;
+	bool			 complete;	/* every segment counted to its end */
+};
+
+struct spool_lagbase {
+	uint64_t	seg, off, lines;
+};
+
+/*
+ * Refresh lag for the segments numbered from on, reading at most budget
+ * bytes (the rest is counted next time, complete false till then). 0, or a
+ * negative errno with lag unchanged.
+ */
+int spool_lag_update(const char *dir, struct spool_lag *lag, uint64_t from,
+    uint64_t budget);
+
+/* Records and bytes from pos to the end of the data lag last saw. */
+void spool_lag_behind(const char *dir, const struct spool_lag *lag,
+    const struct spool_pos *pos, struct spool_lagbase *base, uint64_t *records,
+    uint64_t *bytes);
+
+void spool_lag_free(struct spool_lag *lag);
+
+/*
  * Is line[0..len) (without '\n') an audit.log record line, with or without
  * auditd's "node=NAME " in front? format_parse_line() decides.
  */

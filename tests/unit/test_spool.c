@@ -1251,6 +1251,63 @@ test_list_and_count(void **state)
 	    -ELOOP);
 }
 
+/* The lag cache: counts carried over, each byte read once, partial lines not counted. */
+static void
+test_lag(void **state)
+{
+	struct fx *f = *state;
+	struct spool_lag lag = { 0 };
+	struct spool_lagbase base = { 0 };
+	struct spool_pos pos = { 1, 0 };
+	uint64_t records, bytes;
+	char gone[128];
+
+	put_seg(f->dir, 1, "a\nb\n");
+	put_seg(f->dir, 2, "cc\ndd\nee\n");
+	put_seg(f->dir, 3, "f\npart");
+
+	/* A budget of 5 bytes: segment 1 whole, 1 byte of 2, nothing of 3. */
+	assert_int_equal(spool_lag_update(f->dir, &lag, 0, 5), 0);
+	assert_false(lag.complete);
+	assert_int_equal(lag.n, 3);
+	assert_int_equal(lag.seg[0].lines, 2);
+	assert_int_equal(lag.seg[1].scanned, 1);
+	assert_int_equal(lag.seg[2].scanned, 0);
+
+	/* The rest next time, without counting segment 1 or "c" again. */
+	assert_int_equal(spool_lag_update(f->dir, &lag, 0, 1 << 20), 0);
+	assert_true(lag.complete);
+	assert_int_equal(lag.seg[1].lines, 3);
+	assert_int_equal(lag.seg[2].lines, 1);
+	assert_int_equal(lag.seg[2].scanned, 2);	/* up to "f\n" */
+	spool_lag_behind(f->dir, &lag, &pos, &base, &records, &bytes);
+	assert_int_equal(records, 6);
+	assert_int_equal(bytes, 4 + 9 + 6);
+
+	/* Behind a position inside segment 2: its lines before it are not lag. */
+	pos = (struct spool_pos){ 2, 3 };
+	spool_lag_behind(f->dir, &lag, &pos, &base, &records, &bytes);
+	assert_int_equal(records, 3);
+	assert_int_equal(bytes, 9 + 6 - 3);
+
+	/* The partial line completed; only segments from 3 on kept. */
+	append_seg(f->dir, 3, "ial\n");
+	assert_int_equal(spool_lag_update(f->dir, &lag, 3, 1 << 20), 0);
+	assert_int_equal(lag.n, 1);
+	assert_int_equal(lag.seg[0].lines, 2);
+	pos = (struct spool_pos){ 3, 2 };
+	spool_lag_behind(f->dir, &lag, &pos, &base, &records, &bytes);
+	assert_int_equal(records, 1);
+	assert_int_equal(bytes, 10 - 2);
+
+	/* A spool that cannot be listed leaves the counts as they were. */
+	snprintf(gone, sizeof(gone), "%s/none", f->dir);
+	assert_true(spool_lag_update(gone, &lag, 0, 1 << 20) < 0);
+	assert_int_equal(lag.n, 1);
+	spool_lag_free(&lag);
+	assert_null(lag.seg);
+}
+
 /* ---- names and lines --------------------------------------------------- */
 
 static void
@@ -1918,6 +1975,7 @@ main(void)
 		T(test_cursors_thread),
 		T(test_cursors_optional),
 		T(test_list_and_count),
+		T(test_lag),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_line_valid),
 		T(test_reader_segments_in_order),
