@@ -114,6 +114,13 @@ struct consumer {
 
 	char			 cursor_path[PATH_MAX];
 	struct spool_pos	 consumed;	/* first record the plugin has not read */
+	/*
+	 * consumed as it was one and two ticks ago. Reading from the pipe is
+	 * not handling: a plugin that dies may have read records it never
+	 * wrote anywhere, so an unexpected exit resends from the older one,
+	 * what the plugin had read at least a tick before it died.
+	 */
+	struct spool_pos	 read_tick, read_tick_old;
 	struct spool_pos	 saved;
 	int			 cursor_err;
 	bool			 cursor_new;	/* no file yet: written at the start */
@@ -495,6 +502,7 @@ start_child(struct consumer *c)
 	c->blen = c->boff = 0;
 	c->fcount = c->fhead = 0;
 	spool_reader_seek(c->rd, &c->consumed);
+	c->read_tick = c->read_tick_old = c->consumed;
 	eoe_reset(c->eoe);
 	ev_io_set(&c->wio, c->fd, EV_WRITE);
 	ev_child_set(&c->cw, pid, 0);
@@ -572,6 +580,12 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ev_timer_stop(loop, &c->timer);
 	c->last_status = w->rstatus;
 	describe_exit(w->rstatus, how, sizeof(how));
+	if (!(c->state == C_STOPPING || d->stopping || c->removed)) {
+		/* At least once: what it read in its last tick may be lost with it. */
+		settle(c);
+		if (pos_before(&c->read_tick_old, &c->consumed))
+			c->consumed = c->read_tick_old;
+	}
 	drop_pipe(c);
 	c->pid = 0;
 	if (c->state == C_STOPPING || d->stopping || c->removed) {
@@ -1044,8 +1058,11 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	kick_all(d);
-	for (struct consumer *c = d->list; c; c = c->next)
+	for (struct consumer *c = d->list; c; c = c->next) {
+		c->read_tick_old = c->read_tick;
+		c->read_tick = c->consumed;
 		cursor_save(c);
+	}
 }
 
 /* ---- lag and status -------------------------------------------------------------- */
