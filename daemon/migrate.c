@@ -23,10 +23,6 @@
 /* A line longer than a value plus its key is not auditd.conf either. */
 #define MIGRATE_LINE_MAX	(MIGRATE_VALUE_MAX + MIGRATE_KEY_MAX + 16)
 
-/* rauditd's ring holds about 256 bytes per typical record (config.c). */
-#define MIGRATE_RECORD_BYTES	256ULL
-#define MIGRATE_RING_DEFAULT	(64ULL << 20)
-#define MIGRATE_RING_MAX	(16ULL << 30)
 
 /* Split one line; 1 = a pair, 0 = blank or comment, <0 = error. */
 static int
@@ -472,7 +468,7 @@ static void
 map_queue(struct conf *c)
 {
 	struct entry *e;
-	uint64_t v, ring = MIGRATE_RING_DEFAULT;
+	uint64_t v;
 
 	if ((e = get(c, "priority_boost")) != NULL) {
 		if (!number(e->val, UINT32_MAX, &v))
@@ -483,26 +479,13 @@ map_queue(struct conf *c)
 			    (unsigned long long)(v > 20 ? 20 : v));
 		}
 	}
-	if ((e = get(c, "q_depth")) != NULL) {
-		if (!number(e->val, UINT32_MAX, &v))
-			bad_value(c, e);
-		else {
-			while (ring < v * MIGRATE_RECORD_BYTES && ring < MIGRATE_RING_MAX)
-				ring <<= 1;
-			from(c, e, "auditd's queue to its plugins; rauditd's buffer between "
-			    "the kernel and the disk is the ring, about 256 bytes a record, "
-			    "never smaller than its default");
-			fprintf(c->out, "ring_size = %lluM\n\n", (unsigned long long)(ring >> 20));
-		}
-	}
-	if ((e = get(c, "overflow_action")) != NULL) {
-		if (is(e, "ignore") || is(e, "syslog"))
-			from(c, e, "honoured: a full ring drops the newest record, counts "
-			    "and logs it (rate-limited) and shows it in rauditctl status");
-		else
-			not_honoured(c, e, "rauditd never blocks or stops the system on a "
-			    "full ring: it drops, counts and logs");
-	}
+	if ((e = get(c, "q_depth")) != NULL)
+		from(c, e, "auditd's queue to its plugins: rauditd-dispatch has none, "
+		    "each plugin reads the spool from its own cursor; nothing to set");
+	if ((e = get(c, "overflow_action")) != NULL)
+		from(c, e, "what auditd does when its queue to the plugins is full: "
+		    "rauditd-dispatch never drops a record for a slow plugin, which "
+		    "only falls behind in the spool; nothing to set");
 }
 
 static const char *const network_keys[] = {
@@ -510,9 +493,7 @@ static const char *const network_keys[] = {
 	"tcp_client_ports", "tcp_client_max_idle", "transport", "enable_krb5",
 	"krb5_principal", "krb5_key_file", "distribute_network",
 };
-static const char *const plugin_keys[] = {
-	"plugin_dir", "max_restarts", "dispatcher", "disp_qos",
-};
+static const char *const plugin_keys[] = { "dispatcher", "disp_qos" };
 static const char *const mail_keys[] = { "verify_email", "action_mail_acct" };
 
 static void
@@ -531,14 +512,27 @@ static void
 map_rest(struct conf *c)
 {
 	struct entry *e;
+	uint64_t v;
 
 	not_honoured_list(c, network_keys, NELEM(network_keys),
 	    "rauditd receives no events over the network: each host ships its own "
 	    "spool with rauditd-ship (RELP, ship_target, ship_tls for "
 	    "authentication), and an aggregator runs rsyslog's imrelp");
+	if ((e = get(c, "plugin_dir")) != NULL) {
+		from(c, e, "rauditd-dispatch reads the same plugins.d files");
+		fprintf(c->out, "plugin_dir = %s\n\n", e->val);
+	}
+	if ((e = get(c, "max_restarts")) != NULL) {
+		if (!number(e->val, 10000, &v))
+			bad_value(c, e);
+		else {
+			from(c, e, NULL);
+			fprintf(c->out, "max_restarts = %llu\n\n", (unsigned long long)v);
+		}
+	}
 	not_honoured_list(c, plugin_keys, NELEM(plugin_keys),
-	    "rauditd runs no plugins: consumers read the spool (rauditd-ship, "
-	    "rsyslog imfile, Filebeat; see shippers.md)");
+	    "auditd 2.x's separate dispatcher: rauditd-dispatch runs the plugins, "
+	    "always lossless (each reads the spool from its own cursor)");
 	not_honoured_list(c, mail_keys, NELEM(mail_keys),
 	    "rauditd sends no mail; an exec action can");
 	if ((e = get(c, "end_of_event_timeout")) != NULL)

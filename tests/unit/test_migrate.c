@@ -133,8 +133,8 @@ test_mapped_keys(void **state)
 	assert_true(has_line(out, "admin_space_left_action = exec /usr/local/sbin/full"));
 	assert_true(has_line(out, "disk_full_action = rotate"));
 	assert_true(has_line(out, "disk_error_action = ignore"));
-	/* 2000000 records of about 256 bytes: the next power of two, 512M. */
-	assert_true(has_line(out, "ring_size = 512M"));
+	/* auditd's queue to its plugins has no counterpart: nothing is set. */
+	assert_null(strstr(out, "ring_size"));
 	assert_null(strstr(out, "# NOT HONOURED "));
 	free(out);
 }
@@ -150,10 +150,31 @@ test_keep_logs_and_small_values(void **state)
 	    "freq = 0\nlog_group = root\n", &rc, err, sizeof(err));
 	assert_int_equal(rc, 0);
 	assert_true(has_line(out, "num_segments = 0"));
-	/* The ring never shrinks below its default for a small q_depth. */
-	assert_true(has_line(out, "ring_size = 64M"));
+	assert_null(strstr(out, "ring_size"));
 	assert_true(has_line(out, "freq = 1"));
 	assert_true(has_line(out, "log_group = "));
+	free(out);
+}
+
+/* auditd's plugins run under rauditd-dispatch from the same plugins.d. */
+static void
+test_plugin_keys(void **state)
+{
+	char err[256], *out, *p;
+	int rc;
+
+	(void)state;
+	out = translate("plugin_dir = /etc/audit/plugins.d\nmax_restarts = 7\n"
+	    "q_depth = 2000\noverflow_action = SYSLOG\ndispatcher = /sbin/audispd\n",
+	    &rc, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	assert_true(has_line(out, "plugin_dir = /etc/audit/plugins.d"));
+	assert_true(has_line(out, "max_restarts = 7"));
+	/* Only the dispatcher key is not honoured. */
+	p = strstr(out, "# NOT HONOURED ");
+	assert_non_null(p);
+	assert_non_null(strstr(p, ": dispatcher = /sbin/audispd: "));
+	assert_null(strstr(p + 1, "# NOT HONOURED "));
 	free(out);
 }
 
@@ -163,9 +184,9 @@ test_not_honoured(void **state)
 	static const char *const keys[] = {
 		"local_events", "write_logs", "tcp_listen_queue", "krb5_principal",
 		"transport", "use_libwrap", "verify_email", "action_mail_acct",
-		"plugin_dir", "max_restarts", "end_of_event_timeout",
+		"end_of_event_timeout",
 		"admin_space_left_action", "disk_full_action", "disk_error_action",
-		"space_left_action", "overflow_action", "max_log_file_action",
+		"space_left_action", "max_log_file_action",
 		"distribute_network", "some_future_key",
 	};
 	char err[256], *out, want[96];
@@ -174,7 +195,7 @@ test_not_honoured(void **state)
 	(void)state;
 	out = translate("local_events = no\nwrite_logs = no\ntcp_listen_queue = 5\n"
 	    "krb5_principal = auditd\ntransport = TCP\nuse_libwrap = yes\n"
-	    "verify_email = yes\naction_mail_acct = root\nplugin_dir = /etc/audit/plugins.d\n"
+	    "verify_email = yes\naction_mail_acct = root\n"
 	    "max_restarts = 10\nend_of_event_timeout = 2\n"
 	    "admin_space_left_action = SUSPEND\ndisk_full_action = HALT\n"
 	    "disk_error_action = SINGLE\nspace_left_action = EMAIL\n"
@@ -202,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_get),
 		cmocka_unit_test(test_mapped_keys),
 		cmocka_unit_test(test_keep_logs_and_small_values),
+		cmocka_unit_test(test_plugin_keys),
 		cmocka_unit_test(test_not_honoured),
 	};
 
