@@ -506,6 +506,8 @@ upgrade_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	do_upgrade(w->data);
 }
 
+/* ---- control requests, signals, timers ------------------------------------- */
+
 static void
 control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 {
