@@ -72,8 +72,17 @@ for c in CAP_AUDIT_CONTROL CAP_NET_ADMIN; do
 	case " $caps " in *" $c "*) ;; *) fail "CapabilityBoundingSet= lacks $c" ;; esac
 done
 # RestartPreventExitStatus= is the usage, config, busy and spool codes.
+# A code may be a constant shared through progstart.h (usage, config).
+exit_code() {
+	local v
+	v=$(sed -n "s/^[[:space:]]*$1 = \([A-Z_0-9]*\),.*/\1/p" "$top_srcdir/daemon/rauditd.c")
+	case $v in
+	[0-9]*) echo "$v" ;;
+	*) sed -n "s/^#define[[:space:]]*$v[[:space:]]*\([0-9]*\).*/\1/p" "$top_srcdir/daemon/progstart.h" ;;
+	esac
+}
 codes=$(for n in EXIT_USAGE EXIT_CONFIG EXIT_BUSY EXIT_SPOOL; do
-	sed -n "s/^[[:space:]]*$n = \([0-9]*\),.*/\1/p" "$top_srcdir/daemon/rauditd.c"
+	exit_code "$n"
 done | tr '\n' ' ' | sed 's/ $//')
 [ "$(sed -n 's/^RestartPreventExitStatus=//p' "$UNIT")" = "$codes" ] ||
 	fail "RestartPreventExitStatus=$(sed -n 's/^RestartPreventExitStatus=//p' "$UNIT"), rauditd's codes are \"$codes\""
