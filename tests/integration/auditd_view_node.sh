@@ -83,7 +83,6 @@ export RAUDITD_AUDITD_CONF=$AUDITD_CONF
 
 SOCK=$WORK/input.sock
 start_rauditd "$WORK/rauditd.conf" -T "$SOCK"
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 wait_for 10 sock_or_dead "$SOCK" || fail "no test-input socket after 10 s"
 kill -0 "$RPID" 2>/dev/null || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited at start"; }
 

@@ -45,7 +45,6 @@ trap 'exit 1' INT TERM HUP
 SPOOL=$WORK/spool
 CONF=$WORK/rauditd.conf
 ctl() { timeout 30 "$RAUDITCTL" -c "$CONF" "$@"; }
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 nsegs() { local f=("$SPOOL"/audit-*.log); [ -e "${f[0]}" ] && echo ${#f[@]} || echo 0; }
 newest() { ls "$SPOOL" | sed -n 's/^audit-0*\([0-9][0-9]*\)\.log$/\1/p' | sort -n | tail -1; }
 oldest() { ls "$SPOOL" | sed -n 's/^audit-0*\([0-9][0-9]*\)\.log$/\1/p' | sort -n | head -1; }

@@ -58,12 +58,8 @@ expect_st() {	# NAME VALUE: the status shows it within 5 s
 }
 fill() { dd if=/dev/zero of="$FS/$1" bs=64K count="$2" status=none 2>/dev/null; }
 SOCK=$WORK/input.sock
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 start() {
-	rm -f "$SOCK"
-	start_rauditd "$1" -T "$SOCK"
-	wait_for 10 sock_or_dead "$SOCK" || fail "no test-input socket after 10 s"
-	kill -0 "$RPID" 2>/dev/null || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited at start"; }
+	start_rauditd_input "$1" "$SOCK"
 	wait_for 10 spool_has "type=DAEMON_START" "$2" || fail "no DAEMON_START in the spool"
 }
 

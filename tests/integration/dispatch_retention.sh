@@ -45,7 +45,6 @@ status() { ctl -s 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
 drained() { ctl -s 2>/dev/null | grep -qx 'in_ring 0'; }
 nsegs() { local f=("$SPOOL"/audit-*.log); [ -e "${f[0]}" ] && echo ${#f[@]} || echo 0; }
 oldest() { ls "$SPOOL" | sed -n 's/^audit-0*\([0-9][0-9]*\)\.log$/\1/p' | sort -n | head -1; }
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 # feed COUNT FIRST RATE: events with serials FIRST.., paced.
 feed() {
 	timeout 120 "$FAKE_KERNEL" -s "$SOCK" -n "$1" -S "$2" -r "$3" >"$WORK/fk.out" 2>&1 ||

@@ -44,7 +44,6 @@ stop_ours() {
 trap 'stop_ours; cleanup_work' EXIT
 trap 'exit 1' INT TERM HUP
 
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 
 # start_with CONF SOCK: start the daemon on a test-input socket and wait
 # (bounded) until the socket is there.

@@ -107,6 +107,26 @@ start_rauditd() {
 	RPID=$!
 }
 
+# sock_or_dead SOCK: the test-input socket is there, or our daemon died.
+sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
+
+# start_rauditd_input CONF SOCK [ARGS...]: our daemon on a new test-input
+# socket (the fake kernel's side), waited for (bounded) until it is there.
+start_rauditd_input() {
+	local conf=$1 sock=$2
+	shift 2
+	rm -f "$sock"
+	start_rauditd "$conf" -T "$sock" "$@"
+	wait_for 10 sock_or_dead "$sock" || fail "no test-input socket $sock after 10 s"
+	kill -0 "$RPID" 2>/dev/null || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited at start"; }
+}
+
+# stop_rauditd_ok [SECONDS]: stop our daemon, which must exit with 0.
+stop_rauditd_ok() {
+	stop_rauditd "${1:-30}"
+	[ "$RSTATUS" = 0 ] || { tail -20 "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS"; }
+}
+
 # stop_rauditd [SECONDS]: SIGTERM our daemon and wait; its status in RSTATUS.
 stop_rauditd() {
 	local limit=${1:-30}

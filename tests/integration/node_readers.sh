@@ -70,17 +70,8 @@ ship_reconnect_max = 400
 $CTL_GROUP
 CONF
 
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
-start_daemon() {
-	rm -f "$SOCK"
-	start_rauditd "$WORK/rauditd.conf" -T "$SOCK"
-	wait_for 10 sock_or_dead "$SOCK" || fail "rauditd: no test-input socket"
-	kill -0 "$RPID" 2>/dev/null || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited at start"; }
-}
-stop_daemon() {
-	stop_rauditd 30
-	[ "$RSTATUS" = 0 ] || { tail -20 "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS"; }
-}
+start_daemon() { start_rauditd_input "$WORK/rauditd.conf" "$SOCK"; }
+stop_daemon() { stop_rauditd_ok 30; }
 feed() {
 	timeout 120 "$FAKE_KERNEL" -s "$SOCK" -n "$1" -S "$2" >>"$WORK/fk.out" 2>&1 ||
 		{ tail -5 "$WORK/fk.out" "$WORK/rauditd.log" >&2; fail "fake_kernel failed"; }

@@ -28,7 +28,6 @@ stop_ours() {
 trap 'stop_ours; cleanup_work' EXIT
 trap 'exit 1' INT TERM HUP
 
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 # syscalls_in_spool: how many SYSCALL records the spool holds.
 syscalls_in_spool() { cat "$WORK"/spool/audit-*.log 2>/dev/null | grep -c '^type=SYSCALL '; }
 all_written() { [ "$(syscalls_in_spool)" -ge "$EVENTS" ]; }

@@ -65,7 +65,6 @@ rsyslogd -N1 -f "$WORK/tail.conf" >"$WORK/tail.check" 2>&1 || { cat "$WORK/tail.
 agg_conf "$WORK/agg.conf" "$PORT" "$RECEIVED"
 rsyslog_start agg "$WORK/agg.conf" "$PORT"
 
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
 start_rauditd "$WORK/rauditd.conf" -T "$WORK/in.sock"
 wait_for 10 sock_or_dead "$WORK/in.sock" || fail "rauditd: no test-input socket"
 

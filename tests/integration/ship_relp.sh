@@ -75,17 +75,8 @@ $CTL_GROUP
 CONF
 }
 
-sock_or_dead() { [ -S "$1" ] || ! kill -0 "$RPID" 2>/dev/null; }
-start_daemon() {
-	rm -f "$WORK/in.sock"
-	start_rauditd "$WORK/rauditd.conf" -T "$WORK/in.sock"
-	wait_for 10 sock_or_dead "$WORK/in.sock" || fail "rauditd: no test-input socket"
-	kill -0 "$RPID" 2>/dev/null || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited at start"; }
-}
-stop_daemon() {
-	stop_rauditd 30
-	[ "$RSTATUS" = 0 ] || { tail -20 "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS"; }
-}
+start_daemon() { start_rauditd_input "$WORK/rauditd.conf" "$WORK/in.sock"; }
+stop_daemon() { stop_rauditd_ok 30; }
 # events N FIRST [RATE]: feed rauditd N events from serial FIRST (in the background with RATE).
 SERIAL=1000
 events() {
