@@ -17,6 +17,7 @@
 #include "kaudit.h"
 #include "kreg.h"
 #include "log.h"
+#include "mono.h"
 #include "netlink_rx.h"
 #include "ring.h"
 #include "rules.h"
@@ -72,6 +73,7 @@ kreg_precheck(struct kreg *k, char *err, size_t len)
 		return kfd;
 	}
 	rc = kaudit_get_status(kfd, &k->orig);
+	k->orig_ns = mono_ns();
 	kaudit_close(kfd);
 	if (rc < 0) {
 		snprintf(err, len, "kernel: audit status request failed: %s%s",
@@ -143,6 +145,7 @@ kreg_set(struct kreg *k, const struct config *cfg, int kfd)
 	if (rc < 0)
 		return rc;
 	k->changed_mask = set.mask;
+	k->applied = set;
 	return 0;
 }
 
@@ -318,6 +321,23 @@ kreg_unregister_join(struct kreg *k)
 		pthread_join(k->unreg_thread, NULL);
 		k->unreg_started = false;
 	}
+}
+
+bool
+kreg_status_now(const struct kreg *k, struct audit_status *out, uint64_t *read_ns)
+{
+	if (!k->registered)
+		return false;
+	*out = k->orig;
+	for (size_t i = 0; i < sizeof(kreg_fields) / sizeof(kreg_fields[0]); i++)
+		if (k->changed_mask & kreg_fields[i].mask)
+			KREG_U32(out, kreg_fields[i].st) = KREG_CU32(&k->applied, kreg_fields[i].st);
+	if (k->changed_mask & AUDIT_STATUS_ENABLED)
+		out->enabled = k->applied.enabled;
+	out->mask = 0;
+	out->pid = (uint32_t)getpid();
+	*read_ns = k->orig_ns;
+	return true;
 }
 
 /* One check: 1 when the rule was missing and is back, 0 when it was in. */

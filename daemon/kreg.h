@@ -37,7 +37,9 @@ struct kreg_sender {
 
 struct kreg {
 	struct audit_status	 orig;		/* the kernel as found, to restore */
+	uint64_t		 orig_ns;	/* CLOCK_MONOTONIC when orig was read */
 	uint32_t		 changed_mask;	/* AUDIT_STATUS_* fields we set */
+	struct audit_status	 applied;	/* their values */
 	bool			 registered;
 	bool			 excluded_self;	/* our exclude rule is in */
 	bool			 restore_all;	/* restore_kernel: all, not only enabled */
@@ -88,6 +90,15 @@ int kreg_apply(struct kreg *k, const struct config *cfg, char *err, size_t len);
  * as found and -EBUSY (another daemon) or another negative errno returned.
  */
 int kreg_register(struct kreg *k, struct netlink_rx *rx, bool retry, char *err, size_t len);
+
+/*
+ * The kernel's status as a registration left it, without asking the kernel
+ * again: what kreg_precheck() read, with the settings kreg_apply() set and
+ * our pid laid over it; *read_ns is when it was read. The monitor starts
+ * from it (monitor_seed), so a status query right after start has kernel
+ * lines before the monitor's first quiet moment. false when not registered.
+ */
+bool kreg_status_now(const struct kreg *k, struct audit_status *out, uint64_t *read_ns);
 
 /*
  * Unregister and restore on a helper thread (the kernel may make a sender

@@ -57,6 +57,9 @@ struct monitor {
 	bool			 pending_new;	/* under mu */
 	void			*settings;	/* the thread's own copy */
 	bool			 have_settings;	/* monitor thread */
+	struct audit_status	 seed;		/* monitor_seed (under mu) */
+	uint64_t		 seed_ns;
+	bool			 seed_new;	/* under mu */
 	_Atomic bool		 finished;
 
 	_Atomic uint64_t	 seq;		/* sequence count over status */
@@ -159,6 +162,31 @@ monitor_kick(struct monitor *m)
 	m->kicked = true;
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
+}
+
+void
+monitor_seed(struct monitor *m, const struct audit_status *k, uint64_t read_ns)
+{
+	pthread_mutex_lock(&m->mu);
+	m->seed = *k;
+	m->seed_ns = read_ns;
+	m->seed_new = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* The seed as a first answer: only while no poll has succeeded. */
+static void
+take_seed(struct monitor_status *st, const struct audit_status *k, uint64_t read_ns)
+{
+	if (st->valid)
+		return;
+	st->valid = true;
+	st->k = *k;
+	st->lost_start = k->lost;
+	st->wait_actual_start = k->backlog_wait_time_actual;
+	st->backlog_max = k->backlog;
+	st->updated_ns = read_ns;
 }
 
 void
@@ -270,15 +298,22 @@ monitor_main(void *arg)
 	while (!m->stop) {
 		struct timespec ts;
 		unsigned ms = atomic_load(&m->interval_ms);
-		bool kicked = m->kicked;
+		bool kicked = m->kicked, seeded = m->seed_new;
+		struct audit_status seed = m->seed;
+		uint64_t seed_ns = m->seed_ns;
 
 		m->kicked = false;
+		m->seed_new = false;
 		if (m->pending_new) {
 			memcpy(m->settings, m->pending, m->settings_len);
 			m->pending_new = false;
 			m->have_settings = true;
 		}
 		pthread_mutex_unlock(&m->mu);
+		if (seeded) {
+			take_seed(&st, &seed, seed_ns);
+			publish(m, &st);
+		}
 		if (m->poll_kernel && fd < 0) {
 			fd = kaudit_open(MONITOR_TIMEOUT_MS);
 			if (fd < 0) {
@@ -318,7 +353,7 @@ monitor_main(void *arg)
 			m->tick(m->tick_arg, m->settings, kicked);
 		thread_deadline(&ts, ms);
 		pthread_mutex_lock(&m->mu);
-		while (!m->stop && !m->kicked &&
+		while (!m->stop && !m->kicked && !m->seed_new &&
 		    pthread_cond_timedwait(&m->cv, &m->mu, &ts) != ETIMEDOUT)
 			;
 	}

@@ -101,6 +101,14 @@ void monitor_free(struct monitor *m);
 /* Change the poll period (SIGHUP). */
 void monitor_set_interval(struct monitor *m, unsigned interval_ms);
 
+/*
+ * A first reading that came without a poll (kreg_status_now: what the
+ * daemon read and set while registering, read_ns its CLOCK_MONOTONIC time).
+ * The thread takes it at once unless it has polled already; the status
+ * shows its age like a polled one. Main thread, after monitor_start().
+ */
+void monitor_seed(struct monitor *m, const struct audit_status *k, uint64_t read_ns);
+
 /* A consistent copy of the status. Any thread. */
 void monitor_read(const struct monitor *m, struct monitor_status *out);
 

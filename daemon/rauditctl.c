@@ -404,9 +404,9 @@ json_string(const char *s)
 }
 
 static void
-print_json(const struct kstatus *ks, const struct status *st, bool running)
+print_json_kernel(const struct kstatus *ks)
 {
-	printf("{\"kernel\":{\"enabled\":%u,\"failure\":%u,\"pid\":%u,\"rate_limit\":%u,"
+	printf("{\"enabled\":%u,\"failure\":%u,\"pid\":%u,\"rate_limit\":%u,"
 	    "\"backlog_limit\":%u,\"lost\":%u,\"backlog\":%u,\"backlog_wait_time\":%u,"
 	    "\"backlog_wait_time_actual\":%u",
 	    ks->k.enabled, ks->k.failure, ks->k.pid, ks->k.rate_limit, ks->k.backlog_limit,
@@ -414,7 +414,19 @@ print_json(const struct kstatus *ks, const struct status *st, bool running)
 	if (ks->has_features)
 		printf(",\"loginuid_immutable\":%u,\"loginuid_immutable_locked\":%s",
 		    ks->immutable, ks->locked ? "true" : "false");
-	printf("},\"rauditd\":");
+	printf("}");
+}
+
+static void
+print_json(const struct kstatus *ks, const struct status *st, bool running)
+{
+	/* null: a running daemon with no kernel reading yet (see cmd_status). */
+	printf("{\"kernel\":");
+	if (ks == NULL)
+		printf("null");
+	else
+		print_json_kernel(ks);
+	printf(",\"rauditd\":");
 	if (!running) {
 		printf("{\"running\":false}");
 		return;
@@ -615,21 +627,29 @@ cmd_status(bool json)
 		return CTL_FAIL;
 	}
 	/*
-	 * With the daemon running, the kernel lines come from its monitor:
-	 * asking the kernel ourselves while its backlog is over the limit would
-	 * put us to sleep among the audited processes (see monitor.h).
+	 * With the daemon running, the kernel lines come from its monitor and
+	 * from nowhere else, even when it has no reading: asking the kernel
+	 * ourselves while its backlog is over the limit would put us to sleep
+	 * among the audited processes and could take the one wake-up meant for
+	 * them, blocking them for the whole backlog_wait_time (see monitor.h).
 	 */
-	if (running && getu(&st, "kernel_valid"))
-		kernel_from_status(&st, &ks);
-	else
+	if (running) {
+		if (getu(&st, "kernel_valid"))
+			kernel_from_status(&st, &ks);
+		else
+			krc = -ENODATA;
+	} else {
 		krc = kernel_direct(&ks);
-	if (krc < 0) {
-		fprintf(stderr, "rauditctl: kernel audit status: %s\n", strerror(-krc));
-		if (!running)
-			return CTL_FAIL;
 	}
+	if (krc < 0 && !running) {
+		fprintf(stderr, "rauditctl: kernel audit status: %s\n", strerror(-krc));
+		return CTL_FAIL;
+	}
+	if (krc < 0 && !json)
+		printf("kernel status: no reading yet (rauditd asks the kernel only while "
+		    "its queue is quiet; see monitor_skipped)\n");
 	if (json) {
-		print_json(&ks, &st, running);
+		print_json(krc == 0 ? &ks : NULL, &st, running);
 		print_ship(true);
 		print_consumers(true);
 		printf("}\n");

@@ -1273,6 +1273,14 @@ main(int argc, char **argv)
 	register_kernel(d);
 	if (start_monitor(d) < 0)
 		fatalx(EXIT_RESOURCE, "monitor: cannot start");
+	{
+		/* Kernel lines for a status query before the first quiet moment. */
+		struct audit_status ks;
+		uint64_t read_ns;
+
+		if (kreg_status_now(&d->kreg, &ks, &read_ns))
+			monitor_seed(d->monitor, &ks, read_ns);
+	}
 	start_watchers(d);
 	log_info("started: spool %s (segment %llu), ring %llu bytes, pid %ld",
 	    d->cfg.spool_dir, (unsigned long long)stat_get(&d->w_stats.segment) ?

@@ -351,6 +351,28 @@ st5() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/st5"; }
 [ "$(st5 ring_full_waits)" -gt 0 ] && [ "$(st5 ring_full_wait_us)" -gt 0 ] ||
 	fail "status: ring_full_waits $(st5 ring_full_waits), ring_full_wait_us $(st5 ring_full_wait_us) after a flood of a 64K ring"
 [ -n "$(st5 ring_full_ms)" ] || fail "status: no ring_full_ms line"
+# A running daemon with no kernel reading (here: no kernel at all) is the
+# only source of kernel lines: rauditctl must not ask the kernel itself,
+# which would park it among audited processes when the backlog is over the
+# limit and take their wake-up (fault_poll_flood.sh saw a 60 s stall).
+grep -q '^kernel status: no reading yet' "$WORK/st5" ||
+	fail "status without a kernel reading: $(head -3 "$WORK/st5")"
+grep -q '^pid ' "$WORK/st5" && fail "status printed kernel lines the daemon never read: $(grep '^pid ' "$WORK/st5")"
+"$top_builddir/rauditctl" -c "$WORK/wait.conf" -s --json >"$WORK/st5.json" 2>/dev/null ||
+	fail "rauditctl -s --json during the wait scenario exited with $?"
+grep -q '^{"kernel":null,"rauditd":{"running":true' "$WORK/st5.json" ||
+	fail "json status without a kernel reading: $(head -c 120 "$WORK/st5.json")"
+if command -v strace >/dev/null 2>&1; then
+	# LeakSanitizer cannot run under ptrace: no leak check for this one.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -qq -e trace=socket -o "$WORK/st5.strace" \
+		"$top_builddir/rauditctl" -c "$WORK/wait.conf" -s >/dev/null 2>&1 ||
+		fail "rauditctl -s under strace exited with $?"
+	grep -q 'AF_NETLINK' "$WORK/st5.strace" &&
+		fail "rauditctl -s opened a netlink socket while the daemon answers: $(grep AF_NETLINK "$WORK/st5.strace")"
+elif [ "${CI:-}" = true ]; then
+	fail "strace missing (scripts/install-deps installs it)"
+fi
 stop_rauditd 30
 [ "$RSTATUS" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $RSTATUS (wait)"; }
 stop_line

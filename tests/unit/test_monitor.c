@@ -4,12 +4,14 @@
  * arrived for the quiet period, the last interval brought fewer records
  * than the kernel queue holds, the last known backlog was low, and the
  * receiver is not waiting for ring room. A busy receive path never gets a
- * forced poll, however many polls it has skipped.
+ * forced poll, however many polls it has skipped. A seed (what the daemon
+ * read while registering) is the first reading until a poll replaces it.
  */
 #include "build_config.h"
 
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <cmocka.h>
 
 #include "monitor.h"
+#include "mono.h"
 
 #define MS	1000000ull
 #define NOW	(100000 * MS)
@@ -127,6 +130,64 @@ test_waiting_for_ring_room(void **state)
 	assert_false(monitor_may_poll(&in, &st));
 }
 
+/* The thread takes a seed as its first reading (no kernel here), once. */
+static void
+test_seed_is_first_reading(void **state)
+{
+	struct rx_stats rx;
+	struct audit_status k, k2;
+	struct monitor_status st;
+	struct monitor *m;
+	uint64_t at;
+
+	(void)state;
+	memset(&rx, 0, sizeof(rx));
+	m = monitor_new(&rx, 10, false);
+	assert_non_null(m);
+	assert_int_equal(monitor_start(m), 0);
+	monitor_read(m, &st);
+	assert_false(st.valid);
+
+	memset(&k, 0, sizeof(k));
+	k.enabled = 1;
+	k.pid = 4242;
+	k.backlog_limit = 8192;
+	k.lost = 17;
+	k.backlog = 3;
+	at = mono_ns();
+	monitor_seed(m, &k, at);
+	for (int i = 0; i < 2000; i++) {
+		struct timespec ms = { 0, 1000000 };
+
+		monitor_read(m, &st);
+		if (st.valid)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	assert_true(st.valid);
+	assert_int_equal(st.k.pid, 4242);
+	assert_int_equal(st.k.backlog_limit, 8192);
+	assert_int_equal(st.lost_start, 17);
+	assert_int_equal(st.backlog_max, 3);
+	assert_int_equal(st.updated_ns, at);
+	assert_int_equal(st.polls, 0);
+
+	/* A reading is never replaced by an older seed. */
+	k2 = k;
+	k2.pid = 1;
+	monitor_seed(m, &k2, at + 1);
+	for (int i = 0; i < 50; i++) {
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	monitor_read(m, &st);
+	assert_int_equal(st.k.pid, 4242);
+	assert_int_equal(st.updated_ns, at);
+
+	assert_int_equal(monitor_stop(m, 2000), 0);
+	monitor_free(m);
+}
+
 int
 main(void)
 {
@@ -137,6 +198,7 @@ main(void)
 		cmocka_unit_test(test_burst_bigger_than_queue),
 		cmocka_unit_test(test_backlog_high),
 		cmocka_unit_test(test_waiting_for_ring_room),
+		cmocka_unit_test(test_seed_is_first_reading),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
