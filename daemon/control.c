@@ -34,7 +34,7 @@ struct client {
 	struct control	*c;
 	int		 fd;
 	bool		 used;
-	bool		 privileged;
+	struct control_peer peer;
 	unsigned char	 in[sizeof(struct control_hdr) + CONTROL_MAX_REQUEST];
 	size_t		 inlen;
 	char		*out;
@@ -120,7 +120,7 @@ handle_request(struct client *cl)
 	rep.type = CONTROL_REP_ERROR;
 	rep.buf = cl->c->payload;
 	rep.len = 0;
-	cl->c->fn(cl->c->arg, h.type, cl->privileged, &rep);
+	cl->c->fn(cl->c->arg, h.type, &cl->peer, &rep);
 	cl->c->served++;
 	client_reply(cl, rep.type, rep.buf, rep.len);
 }
@@ -198,6 +198,56 @@ peer_in_group(int fd, gid_t primary, gid_t g)
 	return false;
 }
 
+/*
+ * The peer's login uid, as the kernel keeps it: /proc/PID/loginuid holds a
+ * decimal number and nothing else. The peer is connected and waiting for
+ * our reply, so PID is still it.
+ */
+static uint32_t
+peer_loginuid(pid_t pid)
+{
+	char path[64], buf[16], *end;
+	unsigned long v;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/loginuid", (long)pid);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return (uint32_t)-1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (uint32_t)-1;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\0' && *end != '\n') || v > UINT32_MAX)
+		return (uint32_t)-1;
+	return (uint32_t)v;
+}
+
+/* Who connected: pid and uid from the socket, its LSM label, its login uid. */
+static void
+peer_identity(int fd, const struct ucred *cred, struct control_peer *p)
+{
+	socklen_t len = sizeof(p->subj) - 1;
+
+	p->pid = cred->pid;
+	p->uid = cred->uid;
+	p->auid = peer_loginuid(cred->pid);
+	memset(p->subj, 0, sizeof(p->subj));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERSEC, p->subj, &len) < 0 || len == 0) {
+		p->subj[0] = '\0';
+		return;
+	}
+	p->subj[len < sizeof(p->subj) ? len : sizeof(p->subj) - 1] = '\0';
+	/* It goes into a record as one field: no space, no control byte. */
+	for (char *c = p->subj; *c != '\0'; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -237,9 +287,11 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (cred.uid == 0) {
-		cl->privileged = true;
+		cl->peer.privileged = true;
+		peer_identity(fd, &cred, &cl->peer);
 	} else if (c->group_set && peer_in_group(fd, cred.gid, c->group)) {
-		cl->privileged = false;
+		cl->peer.privileged = false;
+		peer_identity(fd, &cred, &cl->peer);
 	} else {
 		c->refused++;
 		client_error(cl, "permission denied: the control socket is for root"

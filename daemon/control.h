@@ -27,11 +27,25 @@ struct control_reply {
 };
 
 /*
- * Called for each well-formed request; fills rep. privileged is false for a
- * status-only (group) client, which the handler must refuse for anything
- * but status and state.
+ * Who is on the other end, read when it connected: from the socket
+ * (SO_PEERCRED, SO_PEERSEC), never from anything the client sends, and its
+ * login uid from the kernel's /proc/PID/loginuid. A record that names who
+ * asked (DAEMON_END, DAEMON_ROTATE, DAEMON_CONFIG) uses it.
  */
-typedef void control_handler(void *arg, uint16_t type, bool privileged,
+struct control_peer {
+	bool		privileged;	/* root: may do everything */
+	pid_t		pid;
+	uid_t		uid;
+	uint32_t	auid;		/* (uint32_t)-1: unset or unreadable */
+	char		subj[256];	/* LSM label, printable bytes only; "" none */
+};
+
+/*
+ * Called for each well-formed request; fills rep. peer->privileged is false
+ * for a status-only (group) client, which the handler must refuse for
+ * anything but status and state.
+ */
+typedef void control_handler(void *arg, uint16_t type, const struct control_peer *peer,
     struct control_reply *rep);
 
 /*

@@ -508,14 +508,31 @@ upgrade_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- control requests, signals, timers ------------------------------------- */
 
+/*
+ * The control client as a record names who asked: auid, pid, subj, with
+ * its uid for an unset login uid, as the kernel reports a signal's sender.
+ */
 static void
-control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
+peer_sender(const struct control_peer *p, struct kreg_sender *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->valid = true;
+	s->auid = p->auid != (uint32_t)-1 ? p->auid : (uint32_t)p->uid;
+	s->pid = (int32_t)p->pid;
+	snprintf(s->subj, sizeof(s->subj), "%s", p->subj);
+}
+
+static void
+control_cb(void *arg, uint16_t type, const struct control_peer *peer,
+    struct control_reply *rep)
 {
 	struct daemon *d = arg;
 	struct report_src src;
+	struct kreg_sender who;
+	char text[KREG_SENDER_TEXT_MAX];
 	static const char denied[] = "permission denied: only root may do that";
 
-	if (!privileged && type != CONTROL_REQ_STATUS && type != CONTROL_REQ_STATE) {
+	if (!peer->privileged && type != CONTROL_REQ_STATUS && type != CONTROL_REQ_STATE) {
 		rep->type = CONTROL_REP_ERROR;
 		rep->len = sizeof(denied) - 1;
 		memcpy(rep->buf, denied, rep->len);
@@ -523,6 +540,7 @@ control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 	}
 	rep->type = CONTROL_REP_OK;
 	rep->len = 0;
+	peer_sender(peer, &who);
 	switch (type) {
 	case CONTROL_REQ_STATUS:
 	case CONTROL_REQ_STATE:
@@ -531,16 +549,20 @@ control_cb(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 		rep->len = report_status(&src, rep->buf, CONTROL_MAX_PAYLOAD);
 		break;
 	case CONTROL_REQ_ROTATE:
-		log_info("rotating on request");
-		writer_rotate(d->writer);
+		kreg_sender_text(&who, text, sizeof(text));
+		log_info("rotating on request (%s)", text);
+		writer_rotate_by(d->writer, text);
 		break;
 	case CONTROL_REQ_RELOAD:
-		reload_request(d->reload);
+		reload_request_by(d->reload, &who);
 		break;
 	case CONTROL_REQ_RESUME:
 		writer_resume(d->writer);
 		break;
 	case CONTROL_REQ_STOP:
+		/* DAEMON_END names who asked, unless a stop is already on its way. */
+		if (!d->stopping && !ev_is_active(&d->stop_defer))
+			d->kreg.stop_sender = who;
 		request_stop(d, "rauditctl stop");
 		break;
 	case CONTROL_REQ_UPGRADE:

@@ -31,6 +31,8 @@ struct reload {
 	bool			 again;		/* a request came during it */
 	bool			 ask;		/* the helper asks who sent the SIGHUP */
 	bool			 again_ask;	/* the same for the queued request */
+	struct kreg_sender	 who;		/* else: who asked, when known */
+	struct kreg_sender	 again_who;
 	struct reload_result	*res;		/* the helper's, while busy */
 };
 
@@ -48,6 +50,8 @@ reload_main(void *arg)
 
 	if (rl->ask)
 		kreg_sender_get(&r->sender);
+	else
+		r->sender = rl->who;
 	config_defaults(&r->nc);
 	r->rc = config_load(&r->nc, rl->path, r->err, sizeof(r->err));
 	if (r->rc == 0)
@@ -109,8 +113,13 @@ reload_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	free(r);
 	notify_ready("running");
 	if (rl->again) {
+		struct kreg_sender who = rl->again_who;
+
 		rl->again = false;
-		reload_request_signal(rl, rl->again_ask);
+		if (rl->again_ask)
+			reload_request_signal(rl, true);
+		else
+			reload_request_by(rl, &who);
 	}
 }
 
@@ -131,24 +140,39 @@ reload_new(struct ev_loop *loop, const char *cfg_path,
 	return rl;
 }
 
+static void start_reload(struct reload *rl, bool ask, const struct kreg_sender *who);
+
 void
-reload_request(struct reload *rl)
+reload_request_by(struct reload *rl, const struct kreg_sender *who)
 {
-	reload_request_signal(rl, false);
+	start_reload(rl, false, who);
 }
 
 void
 reload_request_signal(struct reload *rl, bool ask)
 {
+	start_reload(rl, ask, NULL);
+}
+
+static void
+start_reload(struct reload *rl, bool ask, const struct kreg_sender *who)
+{
+	struct kreg_sender none;
 	int rc;
 
+	memset(&none, 0, sizeof(none));
+	if (who == NULL)
+		who = &none;
 	if (rl->busy) {
-		/* The file may have changed again since the helper read it. */
+		/* The file may have changed again since the helper read it; the
+		 * last request names who asked. */
 		rl->again = true;
 		rl->again_ask = ask;
+		rl->again_who = *who;
 		return;
 	}
 	rl->ask = ask;
+	rl->who = *who;
 	notify_reloading();
 	rl->res = calloc(1, sizeof(*rl->res));
 	if (rl->res == NULL) {

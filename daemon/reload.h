@@ -39,7 +39,7 @@ struct reload_result {
 	bool		 gid_set;	/* control_group was found */
 	bool		 gid_missing;	/* control_group is set but does not exist */
 	struct reload_plugins plugins;	/* read from nc's plugin_dir */
-	struct kreg_sender sender;	/* who sent the SIGHUP; valid = known */
+	struct kreg_sender sender;	/* who asked (SIGHUP or control); valid = known */
 };
 
 struct reload;
@@ -63,8 +63,11 @@ void reload_plugins_read(struct reload_plugins *p, const struct config *c);
 void reload_plugins_apply(struct writer_settings *ws, const struct reload_plugins *p,
     bool at_start);
 
-/* Start a reload, or queue one behind the reload in progress. */
-void reload_request(struct reload *rl);
+/*
+ * Start a reload, or queue one behind the reload in progress. who (may be
+ * NULL: unknown) is the sender the DAEMON_CONFIG record names, copied.
+ */
+void reload_request_by(struct reload *rl, const struct kreg_sender *who);
 /*
  * The same for a SIGHUP: when ask, the helper also asks the kernel who sent
  * it (AUDIT_SIGNAL_INFO, a request that may sleep: never on main).

@@ -64,7 +64,7 @@ static unsigned char *reply;		/* what the server sent one client */
 #define REPLY_CAP	(4 * (sizeof(struct control_hdr) + CONTROL_MAX_PAYLOAD))
 
 static void
-handler(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
+handler(void *arg, uint16_t type, const struct control_peer *peer, struct control_reply *rep)
 {
 	(void)arg;
 	switch (type) {
@@ -79,7 +79,7 @@ handler(void *arg, uint16_t type, bool privileged, struct control_reply *rep)
 		rep->len = TEXT_LEN;
 		break;
 	default:
-		if (!privileged) {
+		if (!peer->privileged) {
 			rep->type = CONTROL_REP_ERROR;
 			rep->len = (size_t)snprintf(rep->buf, CONTROL_MAX_PAYLOAD, "not allowed");
 		} else {
@@ -188,6 +188,7 @@ expected(const uint8_t *req, size_t len, bool privileged)
 {
 	struct control_hdr h;
 	struct control_reply rep;
+	struct control_peer peer;
 	static char buf[CONTROL_MAX_PAYLOAD];
 
 	if (len < sizeof(h))
@@ -200,7 +201,9 @@ expected(const uint8_t *req, size_t len, bool privileged)
 	if (h.version != CONTROL_VERSION)
 		return CONTROL_REP_ERROR;
 	rep.buf = buf;
-	handler(NULL, h.type, privileged, &rep);
+	memset(&peer, 0, sizeof(peer));
+	peer.privileged = privileged;
+	handler(NULL, h.type, &peer, &rep);
 	return rep.type;
 }
 

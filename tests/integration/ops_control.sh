@@ -298,7 +298,31 @@ if $IS_ROOT; then
 	write_conf ""
 	kill -HUP "$RPID"
 	wait_for 10 mode_is "600 $(stat -c %G "$SOCK")" || fail "socket mode not back to 600"
-	ctl stop || fail "root could not stop the daemon with rauditctl stop"
+	# The records a control request leaves name who asked, as auditd's do
+	# for a signal: the client's login uid (its uid, 0, when unset) and pid
+	# from the socket, not -1.
+	auid_of() { local a; a=$(cat "$1" 2>/dev/null || echo 4294967295); [ "$a" = 4294967295 ] && a=0; echo "$a"; }
+	AUID=$(auid_of /proc/self/loginuid)
+	# rotate from a login session of uid 65534 (root may set its own login
+	# uid while it is not immutable; the records then name 65534).
+	(
+		echo 65534 >/proc/self/loginuid 2>/dev/null
+		cat /proc/self/loginuid >"$WORK/rot.auid"
+		exec "$RAUDITCTL" -c "$WORK/rauditd.conf" rotate
+	) & cpid=$!
+	wait "$cpid" || fail "rauditctl rotate exited with $?"
+	who="auid=$(auid_of "$WORK/rot.auid") pid=$cpid subj=[^ ]+"
+	wait_for 10 grep -Eq "^type=DAEMON_ROTATE .* reason=request $who " "$WORK"/spool/audit-*.log ||
+		fail "DAEMON_ROTATE does not name rauditctl rotate ($who): $(grep -h '^type=DAEMON_ROTATE' "$WORK"/spool/audit-*.log | tail -1)"
+	"$RAUDITCTL" -c "$WORK/rauditd.conf" reload & cpid=$!
+	wait "$cpid" || fail "rauditctl reload exited with $?"
+	who="auid=$AUID pid=$cpid subj=[^ ]+"
+	wait_for 10 grep -Eq "^type=DAEMON_CONFIG .*op=reconfigure state=[a-z-]+ $who res=success" "$WORK"/spool/audit-*.log ||
+		fail "DAEMON_CONFIG does not name rauditctl reload ($who): $(grep -h '^type=DAEMON_CONFIG' "$WORK"/spool/audit-*.log | tail -1)"
+	"$RAUDITCTL" -c "$WORK/rauditd.conf" stop & cpid=$!
+	wait "$cpid" || fail "root could not stop the daemon with rauditctl stop"
+	STOP_WHO="auid=$AUID pid=$cpid subj=[^ ]+"
+	log "rotate (auid $(auid_of "$WORK/rot.auid")), reload and stop (auid $AUID) by rauditctl are named in their records with rauditctl's pid"
 else
 	log "SKIP control_group checks with another uid: not root"
 	kill -TERM "$RPID"
@@ -307,5 +331,8 @@ wait_for 10 not_running "$RPID" || fail "rauditd did not stop"
 wait "$RPID"; rc=$?
 RPID=
 [ "$rc" = 0 ] || { cat "$WORK/rauditd.log" >&2; fail "rauditd exited with $rc"; }
-tail -1 "$(ls "$WORK"/spool/audit-*.log | tail -1)" | grep -q '^type=DAEMON_END ' || fail "no DAEMON_END after stop"
+last=$(tail -1 "$(ls "$WORK"/spool/audit-*.log | tail -1)")
+case $last in type=DAEMON_END\ *) ;; *) fail "no DAEMON_END after stop: $last" ;; esac
+[ -z "${STOP_WHO:-}" ] || echo "$last" | grep -Eq "op=terminate $STOP_WHO " ||
+	fail "DAEMON_END does not name rauditctl stop ($STOP_WHO): $last"
 exit 0
