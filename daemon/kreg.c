@@ -17,6 +17,7 @@
 #include "kaudit.h"
 #include "kreg.h"
 #include "log.h"
+#include "monitor.h"
 #include "mono.h"
 #include "netlink_rx.h"
 #include "ring.h"
@@ -390,6 +391,15 @@ kreg_recheck_main(void *arg)
 
 	do {
 		while (atomic_exchange(&k->recheck_req, false)) {
+			/*
+			 * A request sent while the kernel queue is over its
+			 * limit sleeps among the audited processes and can take
+			 * their wake-up (monitor.h): wait for a quiet moment, but
+			 * not long, since without the rule our own writes may be
+			 * audited.
+			 */
+			if (k->rx != NULL)
+				(void)monitor_wait_quiet(k->rx, KREG_QUIET_WAIT_MS);
 			rc = kreg_recheck_once();
 			if (rc > 0) {
 				if (k->restored != NULL)

@@ -34,6 +34,8 @@ struct kreg_sender {
 
 /* Bound on each kernel control request (they may sleep on the backlog). */
 #define KREG_TIMEOUT_MS		2000
+/* The exclude-rule re-check waits at most this long for a quiet moment. */
+#define KREG_QUIET_WAIT_MS	1000
 
 struct kreg {
 	struct audit_status	 orig;		/* the kernel as found, to restore */
@@ -56,6 +58,8 @@ struct kreg {
 	_Atomic bool		 recheck_running;
 	stat_t			*restored;	/* counts the rule put back; the helper
 						 * is its one writer (set by main, or NULL) */
+	const struct rx_stats	*rx;		/* the receive path, to wait for a quiet
+						 * moment before asking (set by main, or NULL) */
 
 	/* The unregister helper thread. */
 	pthread_t		 unreg_thread;

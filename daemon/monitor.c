@@ -31,6 +31,8 @@
  * takes one of their wake-ups. 20 ms without a record is an idle kernel.
  */
 #define MONITOR_QUIET_NS	(20u * 1000000u)
+/* How often monitor_wait_quiet looks again. */
+#define MONITOR_QUIET_STEP_NS	(5 * 1000000L)
 /*
  * The receive socket counts as full when less than this is left of its
  * buffer (bytes): more than the truesize of any one audit record, so the
@@ -95,6 +97,41 @@ monitor_may_poll(const struct monitor_poll_input *in, const struct monitor_statu
 	    last->k.backlog > last->k.backlog_limit / 4)
 		return false;
 	return true;
+}
+
+/* What the policy looks at now; *received_before moves to the current count. */
+static void
+poll_input(const struct rx_stats *rx, uint64_t *received_before, struct monitor_poll_input *in)
+{
+	uint64_t received = stat_get(&rx->received);
+
+	in->rx_empty_ns = stat_get(&rx->socket_empty_ns);
+	in->rx_last_ns = stat_get(&rx->last_rx_ns);
+	in->rx_waiting = stat_get(&rx->ring_full_since_ns) != 0;
+	in->rx_recent = received - *received_before;
+	in->now_ns = mono_ns();
+	*received_before = received;
+}
+
+bool
+monitor_wait_quiet(const struct rx_stats *rx, unsigned max_ms)
+{
+	struct monitor_status none;
+	struct monitor_poll_input in;
+	uint64_t received = stat_get(&rx->received);
+	uint64_t end = mono_ns() + (uint64_t)max_ms * 1000000u;
+
+	memset(&none, 0, sizeof(none));
+	for (;;) {
+		struct timespec step = { 0, MONITOR_QUIET_STEP_NS };
+
+		poll_input(rx, &received, &in);
+		if (monitor_may_poll(&in, &none))
+			return true;
+		if (in.now_ns >= end)
+			return false;
+		nanosleep(&step, NULL);
+	}
 }
 
 struct monitor *
@@ -328,14 +365,8 @@ monitor_main(void *arg)
 		}
 		if (fd >= 0 && !kicked) {
 			struct monitor_poll_input in;
-			uint64_t received = stat_get(&m->rx->received);
 
-			in.rx_empty_ns = stat_get(&m->rx->socket_empty_ns);
-			in.rx_last_ns = stat_get(&m->rx->last_rx_ns);
-			in.rx_waiting = stat_get(&m->rx->ring_full_since_ns) != 0;
-			in.rx_recent = received - received_before;
-			in.now_ns = mono_ns();
-			received_before = received;
+			poll_input(m->rx, &received_before, &in);
 			if (monitor_may_poll(&in, &st)) {
 				poll_once(m, fd, &st);
 				if (st.last_error == -ETIMEDOUT) {

@@ -109,6 +109,15 @@ void monitor_set_interval(struct monitor *m, unsigned interval_ms);
  */
 void monitor_seed(struct monitor *m, const struct audit_status *k, uint64_t read_ns);
 
+/*
+ * For another thread about to send the kernel a request of its own (the
+ * exclude-rule re-check): wait until the receive path is as quiet as a
+ * monitor poll needs (monitor_may_poll, knowing nothing of the kernel), at
+ * most max_ms. true when it got quiet; false when the wait ran out, and the
+ * caller sends anyway when what it puts right matters more.
+ */
+bool monitor_wait_quiet(const struct rx_stats *rx, unsigned max_ms);
+
 /* A consistent copy of the status. Any thread. */
 void monitor_read(const struct monitor *m, struct monitor_status *out);
 

@@ -1277,6 +1277,7 @@ main(int argc, char **argv)
 	find_exe(d);
 	kreg_init(&d->kreg, d->cfg.restore_kernel);
 	d->kreg.restored = &d->rx_stats.exclude_restored;
+	d->kreg.rx = &d->rx_stats;
 	if (handover_begin(&d->ho, &d->kreg, err, sizeof(err)) < 0)
 		fatalx(EXIT_RUNTIME, "%s", err);
 	/* A re-executed image is the same process: no fork, no new checks. */

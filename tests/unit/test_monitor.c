@@ -188,6 +188,43 @@ test_seed_is_first_reading(void **state)
 	monitor_free(m);
 }
 
+/* The exclude-rule re-check's wait: at once, after the quiet period, or never. */
+static void
+test_wait_quiet(void **state)
+{
+	struct rx_stats rx;
+	uint64_t t0, now;
+
+	(void)state;
+	memset(&rx, 0, sizeof(rx));
+	/* Nothing ever received: quiet at once. */
+	t0 = mono_ns();
+	assert_true(monitor_wait_quiet(&rx, 1000));
+	assert_true(mono_ns() - t0 < 500 * MS);
+
+	/* A record just arrived and the socket ran dry after it: quiet once
+	 * the quiet period has passed, not before. */
+	now = mono_ns();
+	stat_set(&rx.last_rx_ns, now);
+	stat_set(&rx.socket_empty_ns, now);
+	assert_true(monitor_wait_quiet(&rx, 5000));
+	assert_true(mono_ns() - now >= 20 * MS);
+
+	/* The last drain did not end on an empty socket: the kernel is pushing
+	 * records. The wait runs out and says so. */
+	now = mono_ns();
+	stat_set(&rx.last_rx_ns, now);
+	stat_set(&rx.socket_empty_ns, now - 1);
+	assert_false(monitor_wait_quiet(&rx, 60));
+	assert_true(mono_ns() - now >= 60 * MS);
+
+	/* The receiver waits for ring room: records wait in the socket. */
+	stat_set(&rx.last_rx_ns, 0);
+	stat_set(&rx.socket_empty_ns, 0);
+	stat_set(&rx.ring_full_since_ns, now);
+	assert_false(monitor_wait_quiet(&rx, 30));
+}
+
 int
 main(void)
 {
@@ -199,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_backlog_high),
 		cmocka_unit_test(test_waiting_for_ring_room),
 		cmocka_unit_test(test_seed_is_first_reading),
+		cmocka_unit_test(test_wait_quiet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
