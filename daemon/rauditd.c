@@ -1098,8 +1098,8 @@ load_rules(struct daemon *d)
 		return;
 	rc = kreg_load_rules(&d->kreg, &d->cfg, RULES_TIMEOUT_MS, &res);
 	if (res.compile_failed)
-		log_warnx("rules: augenrules could not compile the rules: %s; loaded the "
-		    "previous %s", res.message[0] ? res.message : "failed", res.file);
+		log_warnx("rules: %s; loaded the rules already in %s",
+		    res.message[0] ? res.message : "augenrules failed", res.file);
 	if (rc == 0)
 		log_info("rules: loaded %s", res.file);
 	else if (rc == -EINVAL && res.line > 0)

@@ -326,6 +326,8 @@ compile(const struct rules_cmds *cmds, unsigned timeout_ms, struct rules_result 
     char *out)
 {
 	const char *argv[] = { cmds->augenrules, NULL };
+	const char *check_argv[] = { cmds->augenrules, "--check", NULL };
+	char *check;
 	int rc, status;
 
 	rc = run(argv, -1, timeout_ms, out, RULES_OUTPUT_MAX, &status);
@@ -336,7 +338,22 @@ compile(const struct rules_cmds *cmds, unsigned timeout_ms, struct rules_result 
 		res->compile_failed = true;
 		setmsg(res, "%s: %s", cmds->augenrules,
 		    rc < 0 ? strerror(-rc) : out[0] ? out : "failed");
+		return 0;
 	}
+	/*
+	 * augenrules exits 0 when it cannot install what it compiled (its cp
+	 * fails and the script goes on), leaving the old file in place. Its
+	 * --check says whether the installed file still differs from rules.d.
+	 */
+	if ((check = malloc(RULES_OUTPUT_MAX)) == NULL)
+		return 0;
+	rc = run(check_argv, -1, timeout_ms, check, RULES_OUTPUT_MAX, &status);
+	if (rc == 0 && status == 0 && strstr(check, RULES_AUGENRULES_STALE) != NULL) {
+		res->compile_failed = true;
+		setmsg(res, "%s did not install the rules it compiled into %s%s%s",
+		    cmds->augenrules, cmds->compiled, out[0] ? ": " : "", out);
+	}
+	free(check);
 	return 0;
 }
 

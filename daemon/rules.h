@@ -19,6 +19,8 @@
 #define RULES_AUGENRULES	"/sbin/augenrules"
 #define RULES_AUDITCTL		"/sbin/auditctl"
 #define RULES_COMPILED		"/etc/audit/audit.rules"
+/* What augenrules --check prints when the compiled file is out of date. */
+#define RULES_AUGENRULES_STALE	"Rules have changed and should be updated"
 
 /* A rules file larger than this is refused (auditd's own limit is far lower). */
 #define RULES_FILE_MAX		(8 * 1024 * 1024)

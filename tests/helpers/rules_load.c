@@ -63,7 +63,7 @@ main(int argc, char **argv)
 	rules_cmds_default(&cmds);
 	rc = rules_load(argv[1], &cmds, (unsigned)atoi(argv[2]), hook,
 	    argc == 4 ? argv[3] : NULL, &r);
-	printf("rc %d deleted %d hook %u line %u file %s rule %s message %s\n",
-	    rc, r.deleted, hook_calls, r.line, r.file, r.rule, r.message);
+	printf("rc %d deleted %d hook %u line %u file %s rule %s message %s compile_failed %d\n",
+	    rc, r.deleted, hook_calls, r.line, r.file, r.rule, r.message, r.compile_failed);
 	return 0;
 }

@@ -7,7 +7,10 @@
 #    text and auditctl's reason;
 #  - "augenrules" regenerates /etc/audit/audit.rules from a test file in
 #    /etc/audit/rules.d and loads it; its "-D" runs before the hook, so the
-#    rule the hook adds (the daemon's self-exclusion) is still there after.
+#    rule the hook adds (the daemon's self-exclusion) is still there after;
+#  - augenrules that cannot install what it compiled (a read-only
+#    /etc/audit/audit.rules) exits 0, but the loader counts the compile as
+#    failed, names why, and loads the file that is there.
 # Kernel state is saved and restored (lib.sh), /etc/audit/audit.rules and
 # rules.d are restored on every exit path, under the kernel test lock. The
 # augenrules part runs only when the kernel holds no rules of the host's
@@ -26,7 +29,9 @@ require_root
 [ -x "$HELPER" ] || fail "$HELPER not built"
 kernel_save
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rules_load.XXXXXX") || exit 99
+RO_MOUNT=
 cleanup() {
+	[ -n "$RO_MOUNT" ] && umount /etc/audit/audit.rules
 	rm -f "$TEST_RULES_D"
 	for f in audit.rules audit.rules.prev; do
 		if [ -e "$WORK/$f.orig" ]; then
@@ -40,7 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-K_RULES+=("$RULE" "$HOOK_RULE" "always,exit -F arch=b64 -S getsid -F uid=65534 -k ${KEY}_2")
+K_RULES+=("$RULE" "$HOOK_RULE" "always,exit -F arch=b64 -S getsid -F uid=65534 -k ${KEY}_2"
+	"always,exit -F arch=b64 -S getsid -F uid=65534 -k ${KEY}_4")
 
 in_kernel() { timeout 5 auditctl -l | grep -q -- "key=$1\$"; }
 
@@ -83,4 +89,29 @@ grep -q -- "-a $RULE" /etc/audit/audit.rules || fail "augenrules did not regener
 in_kernel "$KEY" || fail "the rule from rules.d is not in the kernel"
 in_kernel rauditd_rules_hook || fail "the hook's rule did not survive the rules' -D"
 log "augenrules: compiled, loaded, the hook's rule kept"
+
+# 4. augenrules cannot install its output: /etc/audit/audit.rules read-only.
+# Its cp fails, it exits 0; rauditd asks augenrules --check and finds the
+# installed file out of date. The old file is loaded, and that is said.
+case $(/sbin/augenrules --check 2>&1) in
+*"No change"*) ;;
+*) fail "augenrules --check after a compile: $(/sbin/augenrules --check 2>&1)" ;;
+esac
+printf -- '-D\n-a %s_4\n' "$RULE" >"$TEST_RULES_D"
+case $(/sbin/augenrules --check 2>&1) in
+*"Rules have changed and should be updated"*) ;;
+*) fail "augenrules --check does not say what daemon/rules.h expects: $(/sbin/augenrules --check 2>&1)" ;;
+esac
+mount --bind /etc/audit/audit.rules /etc/audit/audit.rules || fail "cannot bind-mount audit.rules"
+RO_MOUNT=1
+mount -o remount,bind,ro /etc/audit/audit.rules || fail "cannot make audit.rules read-only"
+out=$("$HELPER" augenrules 20000 "$HOOK_RULE")
+umount /etc/audit/audit.rules && RO_MOUNT=
+case $out in
+"rc 0 deleted 1 hook 1 line 0 file /etc/audit/audit.rules "*"did not install"*"compile_failed 1") ;;
+*) fail "augenrules with a read-only audit.rules: $out" ;;
+esac
+in_kernel "$KEY" || fail "the installed file's rule is not in the kernel"
+in_kernel "${KEY}_4" && fail "a rule the compile could not install is in the kernel"
+log "augenrules that cannot install: ${out#*message }"
 exit 0

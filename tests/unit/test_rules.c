@@ -221,8 +221,11 @@ test_augenrules(void **state)
 	struct rules_result r;
 
 	(void)state;
-	/* A stand-in augenrules that compiles one rule into the compiled file. */
-	snprintf(script, sizeof(script), "#!/bin/sh\n[ \"$#\" = 0 ] || exit 9\n"
+	/* A stand-in augenrules that compiles one rule into the compiled file
+	 * and, with --check, finds it up to date. */
+	snprintf(script, sizeof(script), "#!/bin/sh\n"
+	    "[ \"$*\" = --check ] && { echo \"$0: No change\"; exit 0; }\n"
+	    "[ \"$#\" = 0 ] || exit 9\n"
 	    "printf -- '-a always,exit -S getsid -k compiled\\n' >%s\n", compiled);
 	put(aug, script, 0755);
 	assert_int_equal(rules_load("augenrules", &cmds, 5000, NULL, NULL, &r), 0);
@@ -236,6 +239,21 @@ test_augenrules(void **state)
 	assert_int_equal(rules_load("augenrules", &cmds, 5000, NULL, NULL, &r), 0);
 	assert_true(r.compile_failed);
 	assert_non_null(strstr(r.message, "No rules directory"));
+	assert_string_equal(slurp(copyf), "-a always,exit -S getsid -k compiled\n");
+
+	/* augenrules cannot install what it compiled: its cp fails and it
+	 * exits 0 all the same; --check finds the old file out of date. That
+	 * counts as a failed compile, and the file there is loaded. */
+	put(aug, "#!/bin/sh\n"
+	    "[ \"$*\" = --check ] && { echo \"$0: " RULES_AUGENRULES_STALE "\"; exit 0; }\n"
+	    "[ \"$#\" = 0 ] || exit 9\n"
+	    "echo \"cp: cannot create regular file '/etc/audit/audit.rules': Read-only file system\" >&2\n"
+	    "exit 0\n", 0755);
+	unlink(copyf);
+	assert_int_equal(rules_load("augenrules", &cmds, 5000, NULL, NULL, &r), 0);
+	assert_true(r.compile_failed);
+	assert_non_null(strstr(r.message, "did not install"));
+	assert_non_null(strstr(r.message, "Read-only file system"));
 	assert_string_equal(slurp(copyf), "-a always,exit -S getsid -k compiled\n");
 
 	/* Nothing compiled and nothing there: -ENOENT, named. */
