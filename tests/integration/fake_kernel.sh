@@ -343,13 +343,19 @@ start_with "$WORK/wait.conf" "$WORK/wait.sock"
 timeout 120 "$FAKE_KERNEL" -s "$WORK/wait.sock" -n "$OV_EVENTS" -S "$FIRST" \
 	--truncated "$OV_TRUNC" >"$WORK/fk5.out" ||
 	{ cat "$WORK/fk5.out" "$WORK/rauditd.log" >&2; fail "fake_kernel failed (wait)"; }
-# The status says the ring filled and the receiver waited (issue 15).
+# The status counts the waits (issue 15). Whether this flood fills the
+# ring at all depends on how the writer keeps up on this machine and build
+# (under ThreadSanitizer it did not, once): the counters must agree with
+# each other here; fault_hang_wait.sh hangs the disk to make the wait
+# certain and asserts it.
 "$top_builddir/rauditctl" -c "$WORK/wait.conf" -s >"$WORK/st5" 2>/dev/null ||
 	fail "rauditctl -s during the wait scenario exited with $?"
 st5() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/st5"; }
 [ "$(st5 ring_full_action)" = wait ] || fail "status: ring_full_action \"$(st5 ring_full_action)\", want wait"
-[ "$(st5 ring_full_waits)" -gt 0 ] && [ "$(st5 ring_full_wait_us)" -gt 0 ] ||
-	fail "status: ring_full_waits $(st5 ring_full_waits), ring_full_wait_us $(st5 ring_full_wait_us) after a flood of a 64K ring"
+waits5=$(st5 ring_full_waits); wait_us5=$(st5 ring_full_wait_us)
+[ -n "$waits5" ] && [ -n "$wait_us5" ] || fail "status: no ring_full_waits or ring_full_wait_us line"
+[ "$waits5" = 0 ] && [ "$wait_us5" != 0 ] &&
+	fail "status: ring_full_wait_us $wait_us5 without a wait"
 [ -n "$(st5 ring_full_ms)" ] || fail "status: no ring_full_ms line"
 # A running daemon with no kernel reading (here: no kernel at all) is the
 # only source of kernel lines: rauditctl must not ask the kernel itself,
@@ -385,5 +391,5 @@ dups=$(cat "$W"/audit-*.log | grep -v '^type=DAEMON_' | sed -n 's/^type=\([A-Z_]
 uniq_serials=$(cat "$W"/audit-*.log | sed -n 's/^type=SYSCALL msg=audit([0-9.]*:\([0-9]*\)).*/\1/p' | sort -u | wc -l)
 [ "$dups" = 0 ] && [ "$uniq_serials" = "$OV_EVENTS" ] ||
 	fail "wait: $uniq_serials of $OV_EVENTS events in the spool, $dups duplicates"
-log "scenario 5: received $recv, written $written, ring_full $full: the socket held what the ring could not ($(st5 ring_full_waits) waits, $(st5 ring_full_wait_us) us)"
+log "scenario 5: received $recv, written $written, ring_full $full; the receiver waited for ring room $waits5 times, $wait_us5 us"
 exit 0

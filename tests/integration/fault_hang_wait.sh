@@ -91,6 +91,11 @@ cap=$(awk '$1 == "ring_capacity_bytes" { print $2 }' "$WORK/status.hang")
 log "events $EVENTS, in spool $got, ring_full $(stop_counter ring_full), serial gaps $gaps," \
 	"kernel lost $lost0 -> $lost1, ring during the hang $used of $cap bytes; $(tail -1 "$WORK/load.out")"
 [ "$(stop_counter ring_full)" = 0 ] || fail "records dropped at ring-full"
+# The disk hung for seconds under a flood far bigger than the ring: the
+# receiver must have stopped reading, and the status said so at the time.
+waits=$(awk '$1 == "ring_full_waits" { print $2 }' "$WORK/status.hang")
+[ -n "$waits" ] && [ "$waits" -ge 1 ] || fail "status during the hang: ring_full_waits '$waits', want >= 1"
+grep -Eq '^ring_full_ms [0-9]+$' "$WORK/status.hang" || fail "status during the hang has no ring_full_ms"
 [ "$gaps" = 0 ] || fail "$gaps serial gaps"
 [ "$got" = "$EVENTS" ] || fail "$((EVENTS - got)) events missing from the spool"
 [ "$lost1" = "$lost0" ] || fail "kernel lost moved"
