@@ -37,6 +37,10 @@ spool_has() { cat "$WORK"/spool/audit-*.log 2>/dev/null | grep -Eq -- "$1"; }
 status_value() {
 	timeout 10 "$RAUDITCTL" -c "$WORK/rauditd.conf" -s 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'
 }
+# started N: the Nth start is complete (the log is appended to): rules are
+# loaded after registration and after the control socket is up, but before
+# "started:" is logged.
+started() { [ "$(grep -c 'started: spool' "$WORK/rauditd.log")" -ge "$1" ]; }
 # The auid the kernel reports for a signal sent from here: the login uid,
 # or the uid when there is none.
 AUID=$(cat /proc/self/loginuid)
@@ -50,6 +54,7 @@ use_rules "$WORK/good.rules"
 start_rauditd "$WORK/rauditd.conf"
 wait_for 15 registered_as "$RPID" || fail "rauditd did not register: $(cat "$WORK/rauditd.log")"
 wait_for 15 test -S "$WORK/run/control.sock" || fail "no control socket"
+wait_for 30 started 1 || fail "rauditd did not finish starting: $(cat "$WORK/rauditd.log")"
 [ "$(kstat enabled)" = 1 ] || fail "audit was disabled and rauditd did not enable it (enabled $(kstat enabled))"
 timeout 5 auditctl -l | grep -q -- "key=$KEY\$" ||
 	fail "the rule of $WORK/good.rules is not loaded: $(timeout 5 auditctl -l); log: $(cat "$WORK/rauditd.log")"
@@ -99,6 +104,7 @@ use_rules "$WORK/bad.rules"
 start_rauditd "$WORK/rauditd.conf"
 wait_for 15 registered_as "$RPID" || fail "rauditd did not register with a bad rule: $(cat "$WORK/rauditd.log")"
 wait_for 15 test -S "$WORK/run/control.sock" || fail "no control socket with a bad rule"
+wait_for 30 started 2 || fail "rauditd did not finish starting with a bad rule: $(cat "$WORK/rauditd.log")"
 grep -q "rules: $WORK/bad.rules:2: " "$WORK/rauditd.log" ||
 	fail "the bad rule is not reported as $WORK/bad.rules:2: $(grep rules: "$WORK/rauditd.log")"
 kill -0 "$RPID" || fail "rauditd died after a bad rule"
