@@ -886,6 +886,17 @@ start_monitor(struct daemon *d)
 	return 0;
 }
 
+/* Kernel lines for a status query before the monitor's first quiet moment. */
+static void
+seed_monitor(struct daemon *d)
+{
+	struct audit_status ks;
+	uint64_t read_ns;
+
+	if (kreg_status_now(&d->kreg, &ks, &read_ns))
+		monitor_seed(d->monitor, &ks, read_ns);
+}
+
 /* rauditd's own options, on top of those progstart_args() shares. */
 static int
 extra_option(struct progstart *ps, int ch, const char *arg)
@@ -1296,14 +1307,7 @@ main(int argc, char **argv)
 	register_kernel(d);
 	if (start_monitor(d) < 0)
 		fatalx(EXIT_RESOURCE, "monitor: cannot start");
-	{
-		/* Kernel lines for a status query before the first quiet moment. */
-		struct audit_status ks;
-		uint64_t read_ns;
-
-		if (kreg_status_now(&d->kreg, &ks, &read_ns))
-			monitor_seed(d->monitor, &ks, read_ns);
-	}
+	seed_monitor(d);
 	start_watchers(d);
 	log_info("started: spool %s (segment %llu), ring %llu bytes, pid %ld",
 	    d->cfg.spool_dir, (unsigned long long)stat_get(&d->w_stats.segment) ?
